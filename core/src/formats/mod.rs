@@ -1,0 +1,84 @@
+//! Input formats: one module per format, each declaring how to recognise it and how to parse it.
+//!
+//! Adding a format means one new file implementing [`Format`] and one line in [`registry`].
+
+use crate::input::Line;
+use crate::model::EventSink;
+
+mod dotnet_legacy_trace;
+
+/// How many bytes of decoded text detection looks at (whole lines only).
+pub const SAMPLE_BYTES: usize = 64 * 1024;
+
+/// A format the analyzer reads.
+pub trait Format: Sync {
+    /// Stable id (CONTRACTS.md § Names).
+    fn id(&self) -> &'static str;
+    /// Human name for the page and messages.
+    fn name(&self) -> &'static str;
+    /// Confidence in 0..=1 that `sample` (the first lines of a file) is in this format.
+    fn detect(&self, sample: &str) -> f32;
+    /// A fresh streaming parser.
+    fn parser(&self) -> Box<dyn LineParser>;
+}
+
+/// A streaming parser: receives every line of one input in order, pushes events into the sink,
+/// and reports every line it cannot use with [`EventSink::skipped`].
+pub trait LineParser {
+    fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink);
+    /// End of input: flush whatever is pending (a multi-line record, a buffered document).
+    fn finish(&mut self, sink: &mut dyn EventSink);
+}
+
+/// Every format, in the order detection ties are broken.
+pub fn registry() -> &'static [&'static dyn Format] {
+    &[&dotnet_legacy_trace::DotnetLegacyTrace]
+}
+
+pub fn by_id(id: &str) -> Option<&'static dyn Format> {
+    registry().iter().copied().find(|f| f.id() == id)
+}
+
+/// All known format ids, for messages.
+pub fn ids() -> Vec<&'static str> {
+    registry().iter().map(|f| f.id()).collect()
+}
+
+/// Confidence below which a file is reported as `unknown`.
+pub const MIN_CONFIDENCE: f32 = 0.3;
+
+/// Every format's confidence for a sample, best first.
+pub fn rank(sample: &str) -> Vec<(&'static dyn Format, f32)> {
+    let mut v: Vec<_> = registry().iter().map(|f| (*f, f.detect(sample))).collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v
+}
+
+/// The parser used when no format fits: every line is skipped with a reason.
+pub struct UnknownParser;
+
+impl LineParser for UnknownParser {
+    fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink) {
+        if !line.text.trim().is_empty() {
+            sink.skipped(line.number, "the file is in no format this analyzer reads");
+        }
+    }
+    fn finish(&mut self, _sink: &mut dyn EventSink) {}
+}
+
+/// Share of non-blank lines in `sample` for which `pred` holds (detection helper).
+pub fn share_of_lines(sample: &str, pred: impl Fn(&str) -> bool) -> f32 {
+    let mut total = 0u32;
+    let mut hits = 0u32;
+    for l in sample.lines().filter(|l| !l.trim().is_empty()).take(200) {
+        total += 1;
+        if pred(l) {
+            hits += 1;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        hits as f32 / total as f32
+    }
+}

@@ -1,0 +1,216 @@
+//! Driving the ingest: bytes of one or more inputs in, a [`Dataset`] out.
+//!
+//! The same driver serves the CLI (whole files or stdin, in slices), the web worker (slices of a
+//! `File`), and the tests (any split, to prove chunk-boundary independence).
+
+use crate::formats::{self, Format, LineParser, UnknownParser, MIN_CONFIDENCE, SAMPLE_BYTES};
+use crate::input::{Decoder, LineScanner};
+use crate::model::Dataset;
+use crate::report::Report;
+use crate::CoreError;
+
+/// One input being read.
+struct Current {
+    input: u16,
+    decoder: Decoder,
+    scanner: LineScanner,
+    /// Decoded bytes kept until there is enough to detect the format.
+    sample: Vec<u8>,
+    parser: Option<Box<dyn LineParser>>,
+    forced: Option<&'static dyn Format>,
+    decoded: Vec<u8>,
+    raw_bytes: u64,
+}
+
+/// Streaming ingest of several inputs into one dataset.
+pub struct Ingest {
+    ds: Dataset,
+    current: Option<Current>,
+}
+
+impl Default for Ingest {
+    fn default() -> Self {
+        Ingest::new()
+    }
+}
+
+impl Ingest {
+    pub fn new() -> Ingest {
+        Ingest {
+            ds: Dataset::new(),
+            current: None,
+        }
+    }
+
+    /// Starts an input. `format` forces a format id instead of detecting one.
+    pub fn begin(&mut self, path: &str, format: Option<&str>) -> Result<(), CoreError> {
+        self.end();
+        let forced = match format {
+            Some(id) => Some(formats::by_id(id).ok_or_else(|| {
+                CoreError::UnknownFormat(id.to_string(), formats::ids().join(", "))
+            })?),
+            None => None,
+        };
+        let input = self.ds.add_input(path, "", 0.0);
+        self.current = Some(Current {
+            input,
+            decoder: Decoder::new(),
+            scanner: LineScanner::new(),
+            sample: Vec::new(),
+            parser: None,
+            forced,
+            decoded: Vec::new(),
+            raw_bytes: 0,
+        });
+        Ok(())
+    }
+
+    /// Feeds the next slice of the current input (any size, any split).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        cur.raw_bytes += bytes.len() as u64;
+        let mut decoded = std::mem::take(&mut cur.decoded);
+        decoded.clear();
+        cur.decoder.decode(bytes, &mut decoded);
+        self.push_decoded(&decoded);
+        if let Some(cur) = self.current.as_mut() {
+            cur.decoded = decoded;
+        }
+    }
+
+    fn push_decoded(&mut self, data: &[u8]) {
+        let cur = self.current.as_mut().expect("an input is open");
+        if cur.parser.is_none() {
+            cur.sample.extend_from_slice(data);
+            if cur.sample.len() < SAMPLE_BYTES {
+                return;
+            }
+            self.start_parser();
+            return;
+        }
+        Self::scan(&mut self.ds, cur, data);
+    }
+
+    fn scan(ds: &mut Dataset, cur: &mut Current, data: &[u8]) {
+        let parser = cur.parser.as_mut().expect("parser started");
+        let mut sink = ds.sink(cur.input);
+        cur.scanner.feed(data, |line| parser.line(line, &mut sink));
+    }
+
+    /// Detects the format from the sample and replays the sample into the parser.
+    fn start_parser(&mut self) {
+        let cur = self.current.as_mut().expect("an input is open");
+        // Detection looks at whole lines only.
+        let cut = memchr::memrchr(b'\n', &cur.sample).map_or(cur.sample.len(), |i| i + 1);
+        let text = String::from_utf8_lossy(&cur.sample[..cut]);
+        let info = &mut self.ds.inputs[cur.input as usize];
+        let parser: Box<dyn LineParser> = if let Some(f) = cur.forced {
+            info.format = f.id().to_string();
+            info.confidence = f.detect(&text).max(0.0);
+            info.notices
+                .push(format!("format set by the user: {}", f.name()));
+            f.parser()
+        } else {
+            let ranked = formats::rank(&text);
+            match ranked.first() {
+                Some((f, c)) if *c >= MIN_CONFIDENCE => {
+                    info.format = f.id().to_string();
+                    info.confidence = *c;
+                    f.parser()
+                }
+                _ => {
+                    info.format = "unknown".to_string();
+                    info.confidence = 0.0;
+                    if !text.trim().is_empty() {
+                        let guesses: Vec<String> = ranked
+                            .iter()
+                            .filter(|(_, c)| *c > 0.0)
+                            .take(3)
+                            .map(|(f, c)| format!("{} ({:.0}%)", f.id(), c * 100.0))
+                            .collect();
+                        info.notices.push(if guesses.is_empty() {
+                            "Not recognised: this does not look like any log format Storage Doctor reads.".to_string()
+                        } else {
+                            format!(
+                                "Not recognised with enough confidence. Closest guesses: {}. Choose a format to parse it anyway.",
+                                guesses.join(", ")
+                            )
+                        });
+                    }
+                    Box::new(UnknownParser)
+                }
+            }
+        };
+        cur.parser = Some(parser);
+        let sample = std::mem::take(&mut cur.sample);
+        Self::scan(&mut self.ds, cur, &sample);
+    }
+
+    /// Ends the current input (flushes carried bytes and the parser).
+    pub fn end(&mut self) {
+        if self.current.is_none() {
+            return;
+        }
+        {
+            let cur = self.current.as_mut().unwrap();
+            let mut tail = Vec::new();
+            cur.decoder.finish(&mut tail);
+            cur.sample.extend_from_slice(&tail);
+            if cur.parser.is_some() && !cur.sample.is_empty() {
+                let s = std::mem::take(&mut cur.sample);
+                Self::scan(&mut self.ds, cur, &s);
+            }
+        }
+        if self.current.as_ref().unwrap().parser.is_none() {
+            self.start_parser();
+        }
+        let mut cur = self.current.take().unwrap();
+        let mut parser = cur.parser.take().unwrap();
+        let mut sink = self.ds.sink(cur.input);
+        cur.scanner.finish(|line| parser.line(line, &mut sink));
+        parser.finish(&mut sink);
+        sink.set_lines(cur.scanner.lines(), cur.raw_bytes);
+        let info = &mut self.ds.inputs[cur.input as usize];
+        if cur.raw_bytes == 0 {
+            info.notices.push("The file is empty.".to_string());
+        } else if info.events == 0 && info.format != "unknown" && info.notices.is_empty() {
+            info.notices.push(format!(
+                "Recognised as {}, but it holds no request that could be analysed.",
+                info.format
+            ));
+        }
+        if let Some(enc) = cur.decoder.encoding() {
+            if enc != crate::input::Encoding::Utf8 {
+                info.notices.push(format!("decoded from {}", enc.as_str()));
+            }
+        }
+    }
+
+    /// The inputs read so far (for progress reports).
+    pub fn dataset(&self) -> &Dataset {
+        &self.ds
+    }
+
+    /// Ends the last input and returns the dataset, sorted by time.
+    pub fn finish(mut self) -> Dataset {
+        self.end();
+        self.ds.finish();
+        self.ds
+    }
+}
+
+/// Reads one input held in memory and diagnoses it (tests, small pastes).
+pub fn analyze_bytes(
+    path: &str,
+    bytes: &[u8],
+    format: Option<&str>,
+) -> Result<(Dataset, Report), CoreError> {
+    let mut ing = Ingest::new();
+    ing.begin(path, format)?;
+    ing.feed(bytes);
+    let ds = ing.finish();
+    let report = Report::build(&ds);
+    Ok((ds, report))
+}

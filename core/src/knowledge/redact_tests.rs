@@ -1,0 +1,72 @@
+use super::*;
+
+#[test]
+fn redacts_sig_in_urls() {
+    let s = "GET https://a.blob.core.windows.net/c/b?sv=2019-02-02&sig=abc%2Bdef%3D&se=2024-01-01";
+    let r = redact(s);
+    assert!(!r.contains("abc%2Bdef"), "{r}");
+    assert!(r.contains("sig=REDACTED&se=2024-01-01"), "{r}");
+}
+
+#[test]
+fn redacts_html_encoded_and_uppercase() {
+    let r = redact("x?sv=1&amp;SIG=Zm9vYmFy&amp;sp=r");
+    assert_eq!(r, "x?sv=1&amp;SIG=REDACTED&amp;sp=r");
+}
+
+#[test]
+fn keeps_masked_values() {
+    let s = "https://a/b?se=2021&sig=XXXXX&sp=r";
+    assert!(matches!(redact(s), Cow::Borrowed(_)));
+    let s2 = "sig=REDACTED";
+    assert!(matches!(redact(s2), Cow::Borrowed(_)));
+}
+
+#[test]
+fn does_not_touch_words_ending_in_sig() {
+    let s = "design=1&config=2";
+    assert_eq!(redact(s), s);
+}
+
+#[test]
+fn redacts_authorization_shapes() {
+    for (input, secret) in [
+        (
+            "Authorization: SharedKey acct:c2VjcmV0c2lnbmF0dXJl",
+            "c2VjcmV0c2lnbmF0dXJl",
+        ),
+        (
+            "'Authorization': 'Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.xyz'",
+            "eyJ0eXAiOiJKV1QiLCJhbGciOi",
+        ),
+        (
+            "{\"authorization\":\"Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig\"}",
+            "eyJhbGciOiJSUzI1NiJ9",
+        ),
+        (
+            "x-ms-copy-source-authorization:Bearer abcdefghijklmnopqrstuvwxyz",
+            "abcdefghijklmnop",
+        ),
+    ] {
+        let r = redact(input);
+        assert!(!r.contains(secret), "{input} -> {r}");
+        assert!(r.contains(REDACTED), "{r}");
+    }
+    assert_eq!(redact("Authorization:REDACTED"), "Authorization:REDACTED");
+}
+
+#[test]
+fn redacts_account_keys() {
+    let s = "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFyYmF6PT0=;EndpointSuffix=core.windows.net";
+    let r = redact(s);
+    assert!(!r.contains("Zm9vYmFyYmF6PT0="), "{r}");
+    assert!(r.contains("AccountKey=REDACTED;EndpointSuffix"), "{r}");
+}
+
+#[test]
+fn prose_bearer_is_kept() {
+    assert_eq!(
+        redact("the bearer token was rejected"),
+        "the bearer token was rejected"
+    );
+}

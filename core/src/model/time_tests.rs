@@ -1,0 +1,49 @@
+use super::*;
+
+#[test]
+fn parses_iso_with_seven_digits() {
+    let t = Timestamp::parse("2014-05-23T06:19:48.1234567Z").unwrap();
+    assert_eq!(t.to_string(), "2014-05-23T06:19:48.123456Z");
+}
+
+#[test]
+fn parses_rfc1123_and_rfc850() {
+    let a = Timestamp::parse("Fri, 23 May 2014 06:19:48 GMT").unwrap();
+    assert_eq!(a.to_string(), "2014-05-23T06:19:48Z");
+    assert_eq!(a.to_http_date(), "Fri, 23 May 2014 06:19:48 GMT");
+    let b = Timestamp::parse("Tuesday, 09-Aug-11 21:13:26 GMT").unwrap();
+    assert_eq!(b.to_string(), "2011-08-09T21:13:26Z");
+}
+
+#[test]
+fn parses_offsets_and_space_separator() {
+    let a = Timestamp::parse("2024-03-05 02:00:13+01:00").unwrap();
+    assert_eq!(a.to_string(), "2024-03-05T01:00:13Z");
+    assert_eq!(
+        Timestamp::parse("2024-03-05").unwrap().to_string(),
+        "2024-03-05T00:00:00Z"
+    );
+}
+
+#[test]
+fn rejects_garbage() {
+    for s in [
+        "",
+        "2024",
+        "2024-13-01",
+        "2024-02-30T00:00:00Z",
+        "x, y",
+        "2024-01-01T1",
+    ] {
+        assert!(Timestamp::parse(s).is_none(), "{s}");
+    }
+}
+
+#[test]
+fn round_trips_many_days() {
+    for d in (-800_000i64..800_000).step_by(997) {
+        let t = Timestamp(d * 86_400 * 1_000_000);
+        let (y, m, dd, ..) = t.civil();
+        assert_eq!(Timestamp::from_civil(y, m, dd, 0, 0, 0, 0), Some(t));
+    }
+}

@@ -1,0 +1,142 @@
+//! The analysis report: what the CLI prints and the page shows (CONTRACTS.md § CLI).
+
+mod render;
+
+use serde::Serialize;
+
+use crate::correlate::Correlation;
+use crate::knowledge::expected::expected_reason;
+use crate::model::{Dataset, Skipped, SourceKind, Timestamp};
+use crate::rules::{self, Context, Finding};
+
+pub use render::{to_markdown, to_text};
+
+/// One input as reported.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InputReport {
+    pub path: String,
+    pub format: String,
+    pub confidence: f32,
+    pub events: u64,
+    pub lines: u64,
+    pub skipped: Vec<Skipped>,
+    pub skipped_total: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<[String; 2]>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClockSkew {
+    pub source: String,
+    /// Seconds the source's clock is ahead of the service's (negative: behind).
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Default)]
+pub struct Summary {
+    pub events: u64,
+    pub requests: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<[String; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_percent: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjusted_success_percent: Option<f64>,
+    pub clock_skew: Vec<ClockSkew>,
+}
+
+/// The whole report (`analyze --format json` prints exactly this).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Report {
+    pub version: u32,
+    pub inputs: Vec<InputReport>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+impl Report {
+    /// Correlates, runs every rule, and summarises.
+    pub fn build(ds: &Dataset) -> Report {
+        let correlation = Correlation::build(ds);
+        let cx = Context {
+            ds,
+            correlation: &correlation,
+        };
+        let findings = rules::run_all(&cx);
+        Report {
+            version: 1,
+            inputs: ds
+                .inputs
+                .iter()
+                .map(|i| InputReport {
+                    path: i.path.clone(),
+                    format: i.format.clone(),
+                    confidence: (i.confidence * 100.0).round() / 100.0,
+                    events: i.events,
+                    lines: i.lines,
+                    skipped: i.skipped.clone(),
+                    skipped_total: i.skipped_total,
+                    notices: i.notices.clone(),
+                    time_range: i
+                        .first_time
+                        .clone()
+                        .zip(i.last_time.clone())
+                        .map(|(a, b)| [a, b]),
+                })
+                .collect(),
+            findings,
+            summary: summarize(ds, &correlation),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serializes")
+    }
+}
+
+fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
+    let mut lo: Option<Timestamp> = None;
+    let mut hi: Option<Timestamp> = None;
+    for v in ds.iter() {
+        if let Some(t) = v.time() {
+            lo = Some(lo.map_or(t, |x| x.min(t)));
+            hi = Some(hi.map_or(t, |x| x.max(t)));
+        }
+    }
+    // Success rates come from the service's view when there is one (as PercentSuccess does);
+    // otherwise from whatever observed responses.
+    let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
+    let mut total = 0u64;
+    let mut ok = 0u64;
+    let mut expected = 0u64;
+    for v in ds.iter() {
+        let e = v.ev;
+        if e.status == 0 || (has_server && e.source != SourceKind::Server) {
+            continue;
+        }
+        if e.source == SourceKind::Metrics || e.source == SourceKind::Console {
+            continue;
+        }
+        total += 1;
+        if e.status < 400 && e.status != 304 {
+            ok += 1;
+        } else if expected_reason(&v).is_some() {
+            expected += 1;
+        }
+    }
+    let pct = |n: u64| (total > 0).then(|| round1(n as f64 * 100.0 / total as f64));
+    Summary {
+        events: ds.events.len() as u64,
+        requests: c.requests.len() as u64,
+        time_range: lo.zip(hi).map(|(a, b)| [a.to_string(), b.to_string()]),
+        success_percent: pct(ok),
+        adjusted_success_percent: pct(ok + expected),
+        clock_skew: Vec::new(),
+    }
+}

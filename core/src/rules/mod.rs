@@ -1,0 +1,154 @@
+//! Diagnosis rules: one module per rule id of RULES.md, each registered in [`registry`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::correlate::Correlation;
+use crate::model::{Dataset, EventView};
+
+mod sas_expired;
+
+/// Finding severity (RULES.md § Default severities).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Benign,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Benign => "benign",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Confidence {
+    pub level: Level,
+    /// What extra input would raise the confidence (empty when already high).
+    pub raise_with: String,
+}
+
+/// One row that proves a finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Default)]
+pub struct Evidence {
+    pub path: String,
+    pub line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client_request_id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error_code: String,
+    /// The decisive fields, by name.
+    pub fields: BTreeMap<String, String>,
+    /// Index of the event in the dataset (for the page's request detail); not in JSON output.
+    #[serde(skip)]
+    pub event: Option<u32>,
+}
+
+impl Evidence {
+    pub fn from_event(v: &EventView<'_>) -> Evidence {
+        Evidence {
+            path: v.input().path.clone(),
+            line: v.ev.line as u64,
+            time: v.time().map(|t| t.to_string()),
+            client_request_id: v.client_request_id().into_owned(),
+            request_id: v.request_id().into_owned(),
+            status: (v.ev.status != 0).then_some(v.ev.status),
+            error_code: v.error_code().to_string(),
+            fields: BTreeMap::new(),
+            event: Some(v.index as u32),
+        }
+    }
+
+    pub fn field(mut self, k: &str, v: impl Into<String>) -> Evidence {
+        let v = v.into();
+        if !v.is_empty() {
+            self.fields.insert(k.to_string(), v);
+        }
+        self
+    }
+}
+
+/// Evidence lists stop at this many rows; `count` still counts all (CONTRACTS.md).
+pub const MAX_EVIDENCE: usize = 50;
+
+/// A diagnosis.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    pub fix: Vec<String>,
+    pub confidence: Confidence,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+    pub count: u64,
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kql: Option<String>,
+}
+
+impl Finding {
+    /// Sets first/last seen and count from the evidence, and caps the list.
+    pub fn with_evidence(mut self, mut evidence: Vec<Evidence>) -> Finding {
+        self.count = evidence.len() as u64;
+        let mut times: Vec<&String> = evidence.iter().filter_map(|e| e.time.as_ref()).collect();
+        times.sort();
+        self.first_seen = times.first().map(|s| s.to_string());
+        self.last_seen = times.last().map(|s| s.to_string());
+        evidence.truncate(MAX_EVIDENCE);
+        self.evidence = evidence;
+        self
+    }
+}
+
+/// What every rule sees.
+pub struct Context<'a> {
+    pub ds: &'a Dataset,
+    pub correlation: &'a Correlation,
+}
+
+/// A diagnosis rule.
+pub trait Rule: Sync {
+    /// Stable id from RULES.md.
+    fn id(&self) -> &'static str;
+    fn default_severity(&self) -> Severity;
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding>;
+}
+
+/// Every rule, in the order their findings are listed when severities tie.
+pub fn registry() -> &'static [&'static dyn Rule] {
+    &[&sas_expired::SasExpired]
+}
+
+/// Runs every rule and orders the findings by severity, then by count.
+pub fn run_all(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = registry().iter().flat_map(|r| r.run(cx)).collect();
+    out.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)));
+    out
+}

@@ -1,0 +1,214 @@
+//! `sas-expired`: the SAS expiry (`se`) was already past when the request arrived.
+
+use super::{Confidence, Context, Evidence, Finding, Level, Rule, Severity};
+use crate::model::{EventView, Field, Timestamp};
+
+pub struct SasExpired;
+
+/// Times quoted by the service in "Signature not valid in the specified time frame: Start [..] -
+/// Expiry [..] - Current [..]" or "Signed expiry time [..] must be after signed start time [..]".
+#[derive(Debug, PartialEq)]
+pub(crate) struct TimeFrame {
+    pub start: Option<Timestamp>,
+    pub expiry: Option<Timestamp>,
+    pub current: Option<Timestamp>,
+    /// The "must be after signed start time" form: the service used "now" as the start.
+    pub expiry_before_start: bool,
+}
+
+fn bracketed_after<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let i = text.find(label)? + label.len();
+    let rest = text[i..].trim_start();
+    let rest = rest.strip_prefix('[')?;
+    Some(&rest[..rest.find(']')?])
+}
+
+pub(crate) fn parse_time_frame(detail: &str) -> Option<TimeFrame> {
+    if detail.contains("Signature not valid in the specified time frame") {
+        return Some(TimeFrame {
+            start: bracketed_after(detail, "Start").and_then(Timestamp::parse),
+            expiry: bracketed_after(detail, "Expiry").and_then(Timestamp::parse),
+            current: bracketed_after(detail, "Current").and_then(Timestamp::parse),
+            expiry_before_start: false,
+        });
+    }
+    if detail.contains("Signed expiry time") && detail.contains("must be after signed start time") {
+        return Some(TimeFrame {
+            expiry: bracketed_after(detail, "Signed expiry time").and_then(Timestamp::parse),
+            start: bracketed_after(detail, "signed start time").and_then(Timestamp::parse),
+            current: None,
+            expiry_before_start: true,
+        });
+    }
+    None
+}
+
+fn human_duration(secs: f64) -> String {
+    let s = secs.abs().round() as i64;
+    if s < 120 {
+        format!("{s} s")
+    } else if s < 7200 {
+        format!("{} min", s / 60)
+    } else if s < 172_800 {
+        format!("{:.1} h", s as f64 / 3600.0)
+    } else {
+        format!("{} days", s / 86_400)
+    }
+}
+
+/// Why one event counts as an expired-SAS failure, if it does.
+fn judge(v: &EventView<'_>) -> Option<(Evidence, bool)> {
+    let failed = v.ev.status == 403 || v.ev.status == 0 && v.extra(Field::Detail).is_some();
+    if !failed {
+        return None;
+    }
+    let detail = v.extra(Field::Detail).unwrap_or("");
+    let sas = v.sas();
+    // 1. The service said so, with its own clock.
+    if let Some(tf) = parse_time_frame(detail) {
+        let expired = match (tf.current, tf.expiry) {
+            (Some(c), Some(e)) => c >= e,
+            _ => tf.expiry_before_start,
+        };
+        if expired {
+            let mut e = Evidence::from_event(v)
+                .field("detail", detail)
+                .field("se", tf.expiry.map(|t| t.to_string()).unwrap_or_default());
+            if let (Some(c), Some(x)) = (tf.current, tf.expiry) {
+                e = e
+                    .field("service_time", c.to_string())
+                    .field("expired_for", human_duration(c.seconds_since(x)));
+            }
+            if let Some(s) = sas.and_then(|s| s.st.clone()) {
+                e = e.field("st", s);
+            }
+            return Some((e, true));
+        }
+        return None;
+    }
+    // 2. The token's `se` against the request's own time.
+    let sas = sas?;
+    let se = sas.expiry()?;
+    let t = v.time()?;
+    if t < se {
+        return None;
+    }
+    let mut e = Evidence::from_event(v)
+        .field("se", se.to_string())
+        .field("request_time", t.to_string())
+        .field("expired_for", human_duration(t.seconds_since(se)));
+    if let Some(st) = &sas.st {
+        e = e.field("st", st.clone());
+    }
+    if let Some(si) = &sas.si {
+        e = e.field("si", si.clone());
+    }
+    Some((e, false))
+}
+
+impl Rule for SasExpired {
+    fn id(&self) -> &'static str {
+        "sas-expired"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let mut evidence = Vec::new();
+        let mut confirmed = false;
+        for v in cx.ds.iter() {
+            if let Some((e, by_service)) = judge(&v) {
+                confirmed |= by_service;
+                evidence.push(e);
+            }
+        }
+        if evidence.is_empty() {
+            return Vec::new();
+        }
+        let n = evidence.len();
+        let worst = evidence
+            .iter()
+            .filter_map(|e| e.fields.get("expired_for"))
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        let expiry = evidence[0].fields.get("se").cloned().unwrap_or_default();
+        let title = if n == 1 {
+            format!("A request was sent with a SAS that had expired ({expiry})")
+        } else {
+            format!("{n} requests were sent with a SAS that had expired (first expiry {expiry})")
+        };
+        let explanation = format!(
+            "The shared access signature on these requests carries an expiry time (se) that had \
+             already passed when the request reached the storage service{}. The service rejects \
+             such a request with 403 AuthenticationFailed before it looks at anything else, and it \
+             usually writes no server-side log row for it, so the client side is where this shows. \
+             Tokens cached by the application, or issued with a very short lifetime, expire while \
+             the application is still using them; a clock that runs ahead on the machine that \
+             issued the token shortens the lifetime further.",
+            if worst.is_empty() {
+                String::new()
+            } else {
+                format!(" (the first one {worst} after expiry)")
+            }
+        );
+        let fix = vec![
+            "Issue a new SAS and make the application fetch a fresh one before the old one \
+             expires (renew when, say, 80% of its lifetime has passed) instead of caching it."
+                .to_string(),
+            "Give tokens a lifetime that covers the whole operation, retries included, plus a \
+             margin of several minutes for clock differences; do not set the start time (st) to \
+             'now' — leave it out or set it 15 minutes in the past."
+                .to_string(),
+            "If the token comes from a stored access policy (si=), check the policy's expiry on \
+             the container, share, queue or table: it is not visible in the token."
+                .to_string(),
+            "Check the clock of the machine that generates the tokens; it must be synchronised \
+             (NTP)."
+                .to_string(),
+        ];
+        let confidence = if confirmed {
+            Confidence {
+                level: Level::High,
+                raise_with: String::new(),
+            }
+        } else {
+            Confidence {
+                level: Level::Medium,
+                raise_with: "The times come from the client's clock. Add the error response body \
+                             (its AuthenticationErrorDetail names the service's time) or a HAR of \
+                             the failing request to confirm."
+                    .to_string(),
+            }
+        };
+        vec![Finding {
+            rule: self.id(),
+            severity: self.default_severity(),
+            title,
+            explanation,
+            fix,
+            confidence,
+            first_seen: None,
+            last_seen: None,
+            count: 0,
+            evidence: Vec::new(),
+            kql: None,
+        }
+        .with_evidence(evidence)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_time_frame_messages() {
+        let a = parse_time_frame("Signature not valid in the specified time frame: Start [Thu, 13 Jun 2019 16:18:07 GMT] - Expiry [Fri, 14 Jun 2019 16:23:07 GMT] - Current [Thu, 13 Jun 2019 09:22:53 GMT]").unwrap();
+        assert!(a.current.unwrap() < a.start.unwrap());
+        let b = parse_time_frame("Signed expiry time [Thu, 26 Dec 2024 22:02:26 GMT] must be after signed start time [Thu, 26 Dec 2024 22:05:37 GMT]").unwrap();
+        assert!(b.expiry_before_start);
+        assert!(b.expiry.unwrap() < b.start.unwrap());
+        assert!(parse_time_frame("Signature did not match").is_none());
+    }
+}

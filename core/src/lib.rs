@@ -23,6 +23,8 @@ pub mod knowledge;
 pub mod model;
 pub mod report;
 pub mod rules;
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::CoreError;
 pub use ingest::{analyze_bytes, Ingest};

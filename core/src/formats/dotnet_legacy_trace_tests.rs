@@ -64,3 +64,15 @@ fn junk_lines_are_skipped_with_line_numbers() {
     assert_eq!(ds.inputs[0].skipped[0].line, 2);
     assert_eq!(ds.events.len(), 1);
 }
+
+#[test]
+fn same_events_at_every_split_point() {
+    crate::testing::assert_split_invariant("t.log", FIXTURE, None, 3_000);
+    crate::testing::assert_split_invariant("docs.log", DOCS_SAMPLE, None, 3_000);
+}
+
+#[test]
+fn snapshot_of_normalized_events() {
+    let ds = crate::testing::ingest_in_slices("t.log", FIXTURE, None, 1 << 20);
+    insta::assert_snapshot!(crate::testing::dump(&ds));
+}

@@ -1,1 +1,62 @@
-fn main() {}
+//! `storage-doctor`: the command line on the diagnosis core (CONTRACTS.md § CLI).
+//!
+//! ```text
+//! storage-doctor analyze [--format json|markdown|text] [--kql] [--fail-on error|warning]
+//!                        [--format-of FILE=FORMAT_ID]... PATH...      (PATH may be a folder or -)
+//! ```
+//! Exit codes: 0 the analysis ran, 1 the `--fail-on` threshold was met, 2 it could not run.
+
+mod analyze;
+mod args;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Storage Doctor: find out why Azure Storage requests failed, from your logs.
+
+usage:
+  storage-doctor analyze [OPTIONS] PATH...
+  storage-doctor formats
+
+analyze options:
+  --format json|markdown|text   output format (default: text on a terminal, json otherwise)
+  --kql                         also print the Log Analytics (KQL) query of each finding
+                                (text and markdown; JSON always carries it)
+  --fail-on error|warning       exit with 1 when a finding of this severity or worse exists
+                                (default: exit 0 whatever is found)
+  --format-of FILE=FORMAT_ID    read FILE as FORMAT_ID instead of detecting its format
+                                (repeatable; FILE as given on the command line)
+  PATH                          a file, a folder (read recursively) or - for standard input
+
+exit codes: 0 analysis ran, 1 --fail-on threshold met, 2 could not run (bad arguments,
+unreadable path); messages go to standard error.
+";
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match argv.first().map(String::as_str) {
+        Some("analyze") => analyze::main(&argv[1..]),
+        Some("formats") => {
+            for f in storage_doctor_core::formats::registry() {
+                println!("{:<22} {}", f.id(), f.name());
+            }
+            ExitCode::SUCCESS
+        }
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some("-V" | "--version") => {
+            println!("storage-doctor {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("storage-doctor: unknown command `{other}`\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        None => {
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! Entry point of the page.
+
+fn main() {
+    yew::Renderer::<storage_doctor::app::App>::new().render();
+}

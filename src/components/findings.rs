@@ -1,0 +1,128 @@
+//! Findings: cards ordered by severity, expected errors grouped apart.
+
+use yew::prelude::*;
+
+use crate::report_view::{FindingView, SummaryView};
+
+#[derive(Properties, PartialEq)]
+pub struct FindingsProps {
+    pub findings: Vec<FindingView>,
+    pub summary: SummaryView,
+}
+
+#[component]
+pub fn FindingsList(props: &FindingsProps) -> Html {
+    let (benign, main): (Vec<&FindingView>, Vec<&FindingView>) =
+        props.findings.iter().partition(|f| f.severity == "benign");
+    let s = &props.summary;
+    html! {
+        <section class="findings" aria-label="Findings">
+            <h2>{ "Findings" }</h2>
+            if let Some(p) = s.success_percent {
+                <p class="success-rate">
+                    { format!("Success rate {p}%") }
+                    if let Some(a) = s.adjusted_success_percent {
+                        { format!(" — {a}% once expected errors are set aside") }
+                    }
+                </p>
+            }
+            if main.is_empty() && benign.is_empty() {
+                <p class="all-clear">{ "No problems found in these logs." }</p>
+            }
+            { for main.iter().map(|f| html! { <FindingCard finding={(*f).clone()} /> }) }
+            if !benign.is_empty() {
+                <details class="expected" open={main.is_empty()}>
+                    <summary>{ format!("Expected errors ({})", benign.len()) }</summary>
+                    { for benign.iter().map(|f| html! { <FindingCard finding={(*f).clone()} /> }) }
+                </details>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FindingCardProps {
+    pub finding: FindingView,
+}
+
+fn severity_label(s: &str) -> &'static str {
+    match s {
+        "error" => "Error",
+        "warning" => "Warning",
+        "info" => "Info",
+        "benign" => "Expected",
+        _ => "Note",
+    }
+}
+
+#[component]
+pub fn FindingCard(props: &FindingCardProps) -> Html {
+    let f = &props.finding;
+    let class = classes!("finding", format!("sev-{}", f.severity));
+    let shown = f.evidence.len();
+    html! {
+        <article {class} data-rule={f.rule.clone()} data-severity={f.severity.clone()} tabindex="-1">
+            <header>
+                <span class="badge severity">{ severity_label(&f.severity) }</span>
+                <h3>{ &f.title }</h3>
+                <code class="rule-id">{ &f.rule }</code>
+            </header>
+            <p class="meta">
+                { format!("{} occurrence{}", f.count, if f.count == 1 { "" } else { "s" }) }
+                if let (Some(a), Some(b)) = (&f.first_seen, &f.last_seen) {
+                    { if a == b { format!(" · {a}") } else { format!(" · {a} → {b}") } }
+                }
+                { format!(" · confidence {}", f.confidence.level) }
+            </p>
+            <p class="explanation">{ &f.explanation }</p>
+            <h4>{ "How to fix it" }</h4>
+            <ol class="fix">
+                { for f.fix.iter().map(|s| html! { <li>{ s }</li> }) }
+            </ol>
+            if !f.confidence.raise_with.is_empty() {
+                <p class="raise"><strong>{ "To be surer: " }</strong>{ &f.confidence.raise_with }</p>
+            }
+            if !f.evidence.is_empty() {
+                <details class="evidence" open=true>
+                    <summary>{ format!("Evidence ({} of {})", shown, f.count) }</summary>
+                    <div class="table-wrap">
+                        <table>
+                            <thead>
+                                <tr>
+                                    <th scope="col">{ "where" }</th>
+                                    <th scope="col">{ "time (UTC)" }</th>
+                                    <th scope="col">{ "status" }</th>
+                                    <th scope="col">{ "client request id" }</th>
+                                    <th scope="col">{ "details" }</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                { for f.evidence.iter().map(|e| html! {
+                                    <tr data-evidence="">
+                                        <td class="where">{ format!("{}:{}", e.path, e.line) }</td>
+                                        <td>{ e.time.clone().unwrap_or_default() }</td>
+                                        <td>{ e.status.map(|s| s.to_string()).unwrap_or_default() }{ " " }{ &e.error_code }</td>
+                                        <td class="mono">{ &e.client_request_id }</td>
+                                        <td>
+                                            <dl class="fields">
+                                                { for e.fields.iter().map(|(k, v)| html! {
+                                                    <><dt>{ k }</dt><dd>{ v }</dd></>
+                                                }) }
+                                            </dl>
+                                        </td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    </div>
+                </details>
+            }
+            if let Some(k) = &f.kql {
+                <details class="kql">
+                    <summary>{ "Find this in Log Analytics (KQL)" }</summary>
+                    <pre><code>{ k }</code></pre>
+                </details>
+            }
+        </article>
+    }
+}

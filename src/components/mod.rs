@@ -1,0 +1,7 @@
+//! One file per view. Components are small and get what they show through props; actions go
+//! up through callbacks (Yew's function_todomvc shape).
+
+pub mod drop_zone;
+pub mod findings;
+pub mod inputs;
+pub mod progress;

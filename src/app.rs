@@ -49,13 +49,30 @@ pub fn App() -> Html {
         use_memo((), move |_| {
             let cb = move |out: FromWorker| {
                 let action = match out {
-                    FromWorker::Progress { job, file_name, done, total, all_done, all_total, .. } => {
-                        Action::Progress { job, progress: Progress { file_name, done, total, all_done, all_total } }
-                    }
-                    FromWorker::Done { job, report_json } => match ReportView::parse(&report_json) {
-                        Ok(report) => Action::Finished { job, report },
-                        Err(message) => Action::Failed { job, message },
+                    FromWorker::Progress {
+                        job,
+                        file_name,
+                        done,
+                        total,
+                        all_done,
+                        all_total,
+                        ..
+                    } => Action::Progress {
+                        job,
+                        progress: Progress {
+                            file_name,
+                            done,
+                            total,
+                            all_done,
+                            all_total,
+                        },
                     },
+                    FromWorker::Done { job, report_json } => {
+                        match ReportView::parse(&report_json) {
+                            Ok(report) => Action::Finished { job, report },
+                            Err(message) => Action::Failed { job, message },
+                        }
+                    }
                     FromWorker::Cancelled { job } => Action::Cancelled { job },
                     FromWorker::Failed { job, message } => Action::Failed { job, message },
                 };
@@ -80,7 +97,10 @@ pub fn App() -> Html {
                 *n += 1;
                 *n
             };
-            dispatcher.dispatch(Action::Started { job, names: files.iter().map(|f| f.name.clone()).collect() });
+            dispatcher.dispatch(Action::Started {
+                job,
+                names: files.iter().map(|f| f.name.clone()).collect(),
+            });
             if let Some(b) = bridge.borrow().as_ref() {
                 b.send(ToWorker::Analyze { job, files });
             }
@@ -92,7 +112,11 @@ pub fn App() -> Html {
         Callback::from(move |files: Vec<File>| {
             let jobs = files
                 .into_iter()
-                .map(|file| FileJob { name: display_name(&file), file, format: None })
+                .map(|file| FileJob {
+                    name: display_name(&file),
+                    file,
+                    format: None,
+                })
                 .collect();
             analyze.emit(jobs);
         })
@@ -101,19 +125,32 @@ pub fn App() -> Html {
         let analyze = analyze.clone();
         let dispatcher = state.dispatcher();
         Callback::from(move |text: String| match text_file("pasted text", &text) {
-            Ok(file) => analyze.emit(vec![FileJob { file, name: "pasted text".into(), format: None }]),
-            Err(e) => dispatcher.dispatch(Action::Failed { job: 0, message: format!("{e:?}") }),
+            Ok(file) => analyze.emit(vec![FileJob {
+                file,
+                name: "pasted text".into(),
+                format: None,
+            }]),
+            Err(e) => dispatcher.dispatch(Action::Failed {
+                job: 0,
+                message: format!("{e:?}"),
+            }),
         })
     };
     let on_example = {
         let analyze = analyze.clone();
         Callback::from(move |id: &'static str| {
-            let Some(ex) = examples::by_id(id) else { return };
+            let Some(ex) = examples::by_id(id) else {
+                return;
+            };
             let jobs: Vec<FileJob> = ex
                 .files
                 .iter()
                 .filter_map(|(name, text)| {
-                    text_file(name, text).ok().map(|file| FileJob { file, name: name.to_string(), format: None })
+                    text_file(name, text).ok().map(|file| FileJob {
+                        file,
+                        name: name.to_string(),
+                        format: None,
+                    })
                 })
                 .collect();
             analyze.emit(jobs);

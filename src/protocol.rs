@@ -35,9 +35,17 @@ pub enum FromWorker {
         all_total: f64,
     },
     /// The analysis finished: the report in the CLI's JSON schema.
-    Done { job: u32, report_json: String },
-    Cancelled { job: u32 },
-    Failed { job: u32, message: String },
+    Done {
+        job: u32,
+        report_json: String,
+    },
+    Cancelled {
+        job: u32,
+    },
+    Failed {
+        job: u32,
+        message: String,
+    },
 }
 
 /// Bytes read per slice. Big enough that per-slice overhead vanishes, small enough that progress

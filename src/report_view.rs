@@ -92,6 +92,7 @@ pub struct SummaryView {
 
 impl ReportView {
     pub fn parse(json: &str) -> Result<ReportView, String> {
-        serde_json::from_str(json).map_err(|e| format!("the worker's report could not be read: {e}"))
+        serde_json::from_str(json)
+            .map_err(|e| format!("the worker's report could not be read: {e}"))
     }
 }

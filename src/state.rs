@@ -53,11 +53,25 @@ pub struct State {
 
 pub enum Action {
     /// A new analysis was sent to the worker.
-    Started { job: u32, names: Vec<String> },
-    Progress { job: u32, progress: Progress },
-    Finished { job: u32, report: ReportView },
-    Cancelled { job: u32 },
-    Failed { job: u32, message: String },
+    Started {
+        job: u32,
+        names: Vec<String>,
+    },
+    Progress {
+        job: u32,
+        progress: Progress,
+    },
+    Finished {
+        job: u32,
+        report: ReportView,
+    },
+    Cancelled {
+        job: u32,
+    },
+    Failed {
+        job: u32,
+        message: String,
+    },
     /// Back to the landing state.
     Reset,
 }
@@ -119,17 +133,29 @@ mod tests {
     #[test]
     fn stale_messages_are_ignored() {
         let s = Rc::new(State::default());
-        let s = s.reduce(Action::Started { job: 2, names: vec!["a".into()] });
+        let s = s.reduce(Action::Started {
+            job: 2,
+            names: vec!["a".into()],
+        });
         assert_eq!(s.phase, Phase::Working);
-        let same = s.clone().reduce(Action::Finished { job: 1, report: ReportView::default() });
+        let same = s.clone().reduce(Action::Finished {
+            job: 1,
+            report: ReportView::default(),
+        });
         assert!(Rc::ptr_eq(&s, &same));
-        let done = s.reduce(Action::Finished { job: 2, report: ReportView::default() });
+        let done = s.reduce(Action::Finished {
+            job: 2,
+            report: ReportView::default(),
+        });
         assert_eq!(done.phase, Phase::Done);
     }
 
     #[test]
     fn cancel_returns_to_empty() {
-        let s = Rc::new(State::default()).reduce(Action::Started { job: 1, names: vec![] });
+        let s = Rc::new(State::default()).reduce(Action::Started {
+            job: 1,
+            names: vec![],
+        });
         let s = s.reduce(Action::Cancelled { job: 1 });
         assert_eq!(s.phase, Phase::Empty);
         assert!(s.cancelled);

@@ -60,12 +60,21 @@ async fn finding_card_renders_contract_attributes_and_inert_log_text() {
         }],
         ..Default::default()
     };
-    yew::Renderer::<FindingCard>::with_root_and_props(root.clone(), FindingCardProps { finding }).render();
+    yew::Renderer::<FindingCard>::with_root_and_props(root.clone(), FindingCardProps { finding })
+        .render();
     yew::scheduler::flush().await;
-    let card = root.query_selector("[data-rule=\"sas-expired\"][data-severity=\"error\"]").unwrap();
+    let card = root
+        .query_selector("[data-rule=\"sas-expired\"][data-severity=\"error\"]")
+        .unwrap();
     assert!(card.is_some(), "finding card with contract attributes");
-    assert!(root.query_selector("img").unwrap().is_none(), "log text must not become elements");
+    assert!(
+        root.query_selector("img").unwrap().is_none(),
+        "log text must not become elements"
+    );
     assert!(root.query_selector("script").unwrap().is_none());
-    assert!(root.text_content().unwrap().contains("<script>window.__pwned"));
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("<script>window.__pwned"));
     assert!(root.text_content().unwrap().contains("a.log:7"));
 }

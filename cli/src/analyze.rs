@@ -33,7 +33,10 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
             .collect();
         entries.sort();
         for e in entries {
-            let hidden = e.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            let hidden = e
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
             if !hidden {
                 collect(&e, out)?;
             }
@@ -68,7 +71,11 @@ pub fn main(argv: &[String]) -> ExitCode {
         Some("json") => Output::Json,
         Some("markdown" | "md") => Output::Markdown,
         Some("text") => Output::Text,
-        Some(other) => return fail(format!("--format must be json, markdown or text, not `{other}`")),
+        Some(other) => {
+            return fail(format!(
+                "--format must be json, markdown or text, not `{other}`"
+            ))
+        }
         None if std::io::stdout().is_terminal() => Output::Text,
         None => Output::Json,
     };
@@ -84,7 +91,10 @@ pub fn main(argv: &[String]) -> ExitCode {
             return fail(format!("--format-of takes FILE=FORMAT_ID, not `{spec}`"));
         };
         if formats::by_id(id).is_none() {
-            return fail(format!("unknown format id `{id}` (known: {})", formats::ids().join(", ")));
+            return fail(format!(
+                "unknown format id `{id}` (known: {})",
+                formats::ids().join(", ")
+            ));
         }
         forced.insert(file.to_string(), id.to_string());
     }
@@ -134,7 +144,9 @@ pub fn main(argv: &[String]) -> ExitCode {
     };
     println!("{text}");
     match fail_on {
-        Some(threshold) if report.findings.iter().any(|f| f.severity <= threshold) => ExitCode::from(1),
+        Some(threshold) if report.findings.iter().any(|f| f.severity <= threshold) => {
+            ExitCode::from(1)
+        }
         _ => ExitCode::SUCCESS,
     }
 }
@@ -144,12 +156,20 @@ fn with_kql(mut out: String, r: &Report, kql: bool, markdown: bool) -> String {
     if !kql {
         return out;
     }
-    let queries: Vec<_> = r.findings.iter().filter_map(|f| f.kql.as_ref().map(|k| (f.rule, k))).collect();
+    let queries: Vec<_> = r
+        .findings
+        .iter()
+        .filter_map(|f| f.kql.as_ref().map(|k| (f.rule, k)))
+        .collect();
     if queries.is_empty() {
         out.push_str("\nNo finding has a Log Analytics query (KQL).\n");
         return out;
     }
-    out.push_str(if markdown { "\n## Log Analytics queries\n" } else { "\nLog Analytics queries (KQL):\n" });
+    out.push_str(if markdown {
+        "\n## Log Analytics queries\n"
+    } else {
+        "\nLog Analytics queries (KQL):\n"
+    });
     for (rule, k) in queries {
         if markdown {
             out.push_str(&format!("\n### `{rule}`\n\n```kusto\n{k}\n```\n"));

@@ -22,7 +22,9 @@ impl Args {
                     items.push(format!("--{k}"));
                     items.push(v.to_string());
                 } else if takes_value.contains(&name) {
-                    let v = argv.get(i + 1).ok_or_else(|| format!("--{name} needs a value"))?;
+                    let v = argv
+                        .get(i + 1)
+                        .ok_or_else(|| format!("--{name} needs a value"))?;
                     items.push(a.clone());
                     items.push(v.clone());
                     i += 1;

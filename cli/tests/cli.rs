@@ -16,20 +16,29 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
 fn analyze_json_reports_sas_expired() {
     let trace = scenarios().join("sas-expired.dotnet-legacy-trace.log");
     let out = run(&["analyze", "--format", "json", trace.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     assert_eq!(v["version"], 1);
     assert_eq!(v["inputs"][0]["format"], "dotnet-legacy-trace");
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "sas-expired").expect("sas-expired");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "sas-expired")
+        .expect("sas-expired");
     assert_eq!(f["severity"], "error");
     assert_eq!(f["count"], 3);
     assert_eq!(f["evidence"][0]["line"], 19);
@@ -46,7 +55,8 @@ fn every_scenario_through_the_binary() {
         if p.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let spec: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         if let Some(pending) = spec["pending_format"].as_str() {
             if !storage_doctor_core::formats::ids().contains(&pending) {
                 continue;
@@ -61,16 +71,35 @@ fn every_scenario_through_the_binary() {
             args.push(f.display().to_string());
         }
         let out = bin().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            p.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v = json(&out);
-        let got: Vec<&str> = v["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+        let got: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
         for want in spec["present"].as_array().into_iter().flatten() {
             let rule = want["rule"].as_str().unwrap();
-            assert!(got.contains(&rule), "{}: expected {rule}, got {got:?}", p.display());
+            assert!(
+                got.contains(&rule),
+                "{}: expected {rule}, got {got:?}",
+                p.display()
+            );
         }
         for absent in spec["absent"].as_array().into_iter().flatten() {
             let rule = absent.as_str().unwrap();
-            assert!(!got.contains(&rule), "{}: {rule} must be absent", p.display());
+            assert!(
+                !got.contains(&rule),
+                "{}: {rule} must be absent",
+                p.display()
+            );
         }
         checked += 1;
     }
@@ -80,7 +109,14 @@ fn every_scenario_through_the_binary() {
 #[test]
 fn fail_on_sets_exit_code_one() {
     let trace = scenarios().join("sas-expired.dotnet-legacy-trace.log");
-    let out = run(&["analyze", "--format", "text", "--fail-on", "error", trace.to_str().unwrap()]);
+    let out = run(&[
+        "analyze",
+        "--format",
+        "text",
+        "--fail-on",
+        "error",
+        trace.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("sas-expired"));
 }
@@ -98,7 +134,10 @@ fn bad_arguments_and_paths_exit_two_with_a_message() {
     ] {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(!out.stderr.is_empty(), "{args:?} must explain itself on stderr");
+        assert!(
+            !out.stderr.is_empty(),
+            "{args:?} must explain itself on stderr"
+        );
     }
 }
 
@@ -114,9 +153,15 @@ fn stdin_folders_and_empty_files() {
     let v = json(&out);
     let inputs = v["inputs"].as_array().unwrap();
     assert_eq!(inputs.len(), 2, "folders are recursed");
-    let empty = inputs.iter().find(|i| i["path"].as_str().unwrap().ends_with("empty.log")).unwrap();
+    let empty = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("empty.log"))
+        .unwrap();
     assert!(empty["notices"].to_string().contains("empty"));
-    let junk = inputs.iter().find(|i| i["path"].as_str().unwrap().ends_with("junk.txt")).unwrap();
+    let junk = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("junk.txt"))
+        .unwrap();
     assert_eq!(junk["format"], "unknown");
     assert_eq!(junk["skipped_total"], 2);
     assert_eq!(junk["skipped"][0]["line"], 1);
@@ -133,7 +178,11 @@ fn stdin_folders_and_empty_files() {
     let out = child.wait_with_output().unwrap();
     let v = json(&out);
     assert_eq!(v["inputs"][0]["path"], "<stdin>");
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "sas-expired"));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "sas-expired"));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -4,8 +4,9 @@
 //! `File`), and the tests (any split, to prove chunk-boundary independence).
 
 use crate::formats::{self, Format, LineParser, UnknownParser, MIN_CONFIDENCE, SAMPLE_BYTES};
+use crate::input::archive::{self, Inflater, Packing};
 use crate::input::{Decoder, LineScanner};
-use crate::model::Dataset;
+use crate::model::{Dataset, EventSink};
 use crate::report::Report;
 use crate::CoreError;
 
@@ -20,7 +21,17 @@ struct Current {
     forced: Option<&'static dyn Format>,
     decoded: Vec<u8>,
     raw_bytes: u64,
+    /// Decided from the first bytes; `None` until 4 bytes have arrived.
+    packing: Option<Packing>,
+    /// The first bytes, held until the packing is known.
+    head: Vec<u8>,
+    inflater: Option<Inflater>,
+    /// A zip archive is kept whole, then each entry is read as an input of its own.
+    zip: Vec<u8>,
 }
+
+/// Largest zip archive read (it is held in memory to reach its central directory).
+const MAX_ZIP_BYTES: usize = 1 << 30;
 
 /// Streaming ingest of several inputs into one dataset.
 pub struct Ingest {
@@ -61,6 +72,10 @@ impl Ingest {
             forced,
             decoded: Vec::new(),
             raw_bytes: 0,
+            packing: None,
+            head: Vec::new(),
+            inflater: None,
+            zip: Vec::new(),
         });
         Ok(())
     }
@@ -71,6 +86,43 @@ impl Ingest {
             return;
         };
         cur.raw_bytes += bytes.len() as u64;
+        let owned;
+        let mut bytes = bytes;
+        if cur.packing.is_none() {
+            cur.head.extend_from_slice(bytes);
+            if cur.head.len() < 4 {
+                return;
+            }
+            let packing = archive::sniff(&cur.head);
+            cur.packing = Some(packing);
+            if packing == Packing::Gzip {
+                cur.inflater = Some(Inflater::gzip());
+            }
+            owned = std::mem::take(&mut cur.head);
+            bytes = &owned;
+        }
+        match cur.packing {
+            Some(Packing::Zip) => {
+                if cur.zip.len() + bytes.len() <= MAX_ZIP_BYTES {
+                    cur.zip.extend_from_slice(bytes);
+                }
+            }
+            Some(Packing::Gzip) => {
+                let mut plain = Vec::new();
+                if let Some(inf) = cur.inflater.as_mut() {
+                    inf.feed(bytes, &mut plain);
+                }
+                self.feed_plain(&plain);
+            }
+            _ => self.feed_plain(bytes),
+        }
+    }
+
+    /// Feeds bytes as they are after decompression.
+    fn feed_plain(&mut self, bytes: &[u8]) {
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
         let mut decoded = std::mem::take(&mut cur.decoded);
         decoded.clear();
         cur.decoder.decode(bytes, &mut decoded);
@@ -153,6 +205,30 @@ impl Ingest {
         if self.current.is_none() {
             return;
         }
+        // Fewer than 4 bytes in all: plain text.
+        if let Some(cur) = self.current.as_mut() {
+            if cur.packing.is_none() {
+                cur.packing = Some(Packing::Plain);
+                let head = std::mem::take(&mut cur.head);
+                self.feed_plain(&head);
+            }
+        }
+        let cur = self.current.as_mut().unwrap();
+        if cur.packing == Some(Packing::Zip) {
+            return self.end_zip();
+        }
+        if let Some(mut inf) = cur.inflater.take() {
+            let mut tail = Vec::new();
+            inf.finish(&mut tail);
+            let err = inf.error().map(str::to_string);
+            self.feed_plain(&tail);
+            if let Some(e) = err {
+                let cur = self.current.as_ref().unwrap();
+                self.ds
+                    .sink(cur.input)
+                    .notice(&format!("gzip: {e}; the lines before the damage were read"));
+            }
+        }
         {
             let cur = self.current.as_mut().unwrap();
             let mut tail = Vec::new();
@@ -188,6 +264,85 @@ impl Ingest {
         }
     }
 
+    /// Reads a buffered zip archive: the archive itself is listed as an input with a notice, and
+    /// every file inside becomes an input named `archive.zip/path/in/archive`.
+    fn end_zip(&mut self) {
+        let cur = self.current.take().expect("an input is open");
+        let input = cur.input;
+        let zip = cur.zip;
+        let path = self.ds.inputs[input as usize].path.clone();
+        {
+            let info = &mut self.ds.inputs[input as usize];
+            info.format = "zip".to_string();
+            info.confidence = 1.0;
+            info.bytes = cur.raw_bytes;
+        }
+        if cur.raw_bytes as usize > MAX_ZIP_BYTES {
+            self.ds.sink(input).notice(
+                "This zip archive is larger than 1 GB; unpack it and add its files instead.",
+            );
+            return;
+        }
+        let listing = (|| {
+            let tail_len = (zip.len() as u64).min(archive::ZIP_TAIL_BYTES) as usize;
+            let (off, size) =
+                archive::find_central_directory(&zip[zip.len() - tail_len..], zip.len() as u64)?;
+            let cd = zip
+                .get(off as usize..(off + size) as usize)
+                .ok_or("the zip archive is damaged")?;
+            archive::parse_central_directory(cd)
+        })();
+        let entries = match listing {
+            Ok(e) => e,
+            Err(e) => {
+                self.ds
+                    .sink(input)
+                    .notice(&format!("Could not read this zip archive: {e}"));
+                return;
+            }
+        };
+        self.ds.sink(input).notice(&format!(
+            "zip archive with {} files; each is listed on its own",
+            entries.len()
+        ));
+        for e in entries {
+            let name = format!("{path}/{}", e.name);
+            let start = e.local_header_offset as usize;
+            let data = zip
+                .get(start..start + 30)
+                .ok_or_else(|| "the zip archive is damaged".to_string())
+                .and_then(archive::local_data_offset)
+                .and_then(|d| {
+                    let a = start + d as usize;
+                    zip.get(a..a + e.compressed_size as usize)
+                        .ok_or_else(|| "the zip archive is damaged".to_string())
+                });
+            let _ = self.begin(&name, None);
+            match data.and_then(|d| Inflater::zip_method(e.method).map(|i| (d, i))) {
+                Ok((d, mut inf)) => {
+                    let mut plain = Vec::new();
+                    for chunk in d.chunks(8 << 20) {
+                        plain.clear();
+                        inf.feed(chunk, &mut plain);
+                        self.feed(&plain);
+                    }
+                    plain.clear();
+                    inf.finish(&mut plain);
+                    self.feed(&plain);
+                    if let Some(err) = inf.error().map(str::to_string) {
+                        let i = self.current.as_ref().map(|c| c.input).unwrap_or(input);
+                        self.ds.sink(i).notice(&err);
+                    }
+                }
+                Err(err) => {
+                    let i = self.current.as_ref().map(|c| c.input).unwrap_or(input);
+                    self.ds.sink(i).notice(&err);
+                }
+            }
+            self.end();
+        }
+    }
+
     /// The inputs read so far (for progress reports).
     pub fn dataset(&self) -> &Dataset {
         &self.ds
@@ -214,3 +369,7 @@ pub fn analyze_bytes(
     let report = Report::build(&ds);
     Ok((ds, report))
 }
+
+#[cfg(test)]
+#[path = "ingest_tests.rs"]
+mod tests;

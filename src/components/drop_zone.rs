@@ -83,7 +83,10 @@ pub fn DropZone(props: &DropZoneProps) -> Html {
             // Ctrl/Cmd+Enter analyses the pasted text.
             if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
                 e.prevent_default();
-                if let Some(t) = e.target().and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok()) {
+                if let Some(t) = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+                {
                     let text = t.value();
                     if !text.trim().is_empty() {
                         on_paste.emit(text);
@@ -94,7 +97,11 @@ pub fn DropZone(props: &DropZoneProps) -> Html {
         })
     };
 
-    let zone_class = classes!("drop-zone", hover.then_some("hover"), props.compact.then_some("compact"));
+    let zone_class = classes!(
+        "drop-zone",
+        hover.then_some("hover"),
+        props.compact.then_some("compact")
+    );
     html! {
         <section class="landing" aria-label="Add logs">
             <div class={zone_class} data-drop-zone="" {ondragover} {ondragleave} {ondrop}>

@@ -21,7 +21,12 @@ pub fn ProgressPanel(props: &ProgressProps) -> Html {
         Some(p) if p.all_total > 0.0 => (
             p.all_done,
             p.all_total,
-            format!("Reading {} — {} of {}", p.file_name, mb(p.all_done), mb(p.all_total)),
+            format!(
+                "Reading {} — {} of {}",
+                p.file_name,
+                mb(p.all_done),
+                mb(p.all_total)
+            ),
         ),
         _ => (0.0, 1.0, format!("Reading {}", props.names.join(", "))),
     };

@@ -39,13 +39,11 @@ async fn read_slice(file: web_sys::File, start: f64, end: f64) -> Result<Vec<u8>
     let blob = file
         .slice_with_f64_and_f64(start, end)
         .map_err(|e| format!("{e:?}"))?;
-    let buf = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(|e| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| "the browser could not read the file".into())
-        })?;
+    let buf = JsFuture::from(blob.array_buffer()).await.map_err(|e| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "the browser could not read the file".into())
+    })?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
@@ -144,7 +142,11 @@ impl Worker for IngestWorker {
             }
             Step::ReadFailed { job, message } => {
                 if let Some(r) = self.running.take_if(|r| r.job == job) {
-                    let name = r.files.get(r.file).map(|f| f.name.clone()).unwrap_or_default();
+                    let name = r
+                        .files
+                        .get(r.file)
+                        .map(|f| f.name.clone())
+                        .unwrap_or_default();
                     scope.respond(
                         r.who,
                         FromWorker::Failed {

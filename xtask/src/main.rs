@@ -74,24 +74,60 @@ fn test() -> ExitCode {
         eprintln!("\n==> {name}");
         let t = Instant::now();
         let ok = f();
-        steps.push(Step { name, ok, secs: t.elapsed().as_secs_f64() });
+        steps.push(Step {
+            name,
+            ok,
+            secs: t.elapsed().as_secs_f64(),
+        });
         ok
     };
     let tools_ok = step("install tools", &mut || tools::ensure_all(true));
-    step("fmt", &mut || run(cargo().args(["fmt", "--all", "--", "--check"])));
-    step("clippy", &mut || {
-        run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
-            && run(cargo().args([
-                "clippy", "-p", "storage-doctor", "--target", "wasm32-unknown-unknown", "--all-targets", "--locked", "--", "-D", "warnings",
-            ]))
+    step("fmt", &mut || {
+        run(cargo().args(["fmt", "--all", "--", "--check"]))
     });
-    step("native tests", &mut || run(cargo().args(["test", "--workspace", "--locked"])));
+    step("clippy", &mut || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])) && run(cargo().args([
+            "clippy",
+            "-p",
+            "storage-doctor",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    step("native tests", &mut || {
+        run(cargo().args(["test", "--workspace", "--locked"]))
+    });
     if tools_ok {
         step("wasm tests (headless Chromium)", &mut || {
             run(cargo()
-                .args(["test", "-p", "storage-doctor", "--target", "wasm32-unknown-unknown", "--test", "web", "--locked"])
+                .args([
+                    "test",
+                    "-p",
+                    "storage-doctor",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--test",
+                    "web",
+                    "--locked",
+                ])
                 .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"))
+                .env(
+                    "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                    root().join("tests/webdriver.json"),
+                )
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "60"))
         });
         let built = step("release build (trunk)", &mut trunk_build);
@@ -107,7 +143,12 @@ fn test() -> ExitCode {
     }
     eprintln!("\nSummary:");
     for s in &steps {
-        eprintln!("  {:<34} {:>6.1}s  {}", s.name, s.secs, if s.ok { "ok" } else { "FAILED" });
+        eprintln!(
+            "  {:<34} {:>6.1}s  {}",
+            s.name,
+            s.secs,
+            if s.ok { "ok" } else { "FAILED" }
+        );
     }
     let failed = steps.iter().filter(|s| !s.ok).count();
     let passed = steps.len() - failed;

@@ -57,7 +57,11 @@ fn handle(dir: &Path, mut stream: TcpStream) {
     let target = parts.next().unwrap_or("/");
     let head_only = method == "HEAD";
     let (status, ctype, body) = if method != "GET" && !head_only {
-        ("405 Method Not Allowed", "text/plain", b"method not allowed".to_vec())
+        (
+            "405 Method Not Allowed",
+            "text/plain",
+            b"method not allowed".to_vec(),
+        )
     } else {
         match resolve(dir, target).and_then(|p| std::fs::read(&p).ok().map(|b| (p, b))) {
             Some((p, b)) => ("200 OK", content_type(&p), b),

@@ -17,7 +17,9 @@ pub fn cargo_home() -> PathBuf {
     if let Some(h) = std::env::var_os("CARGO_HOME") {
         return PathBuf::from(h);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cargo")
 }
 
@@ -41,7 +43,10 @@ pub fn wasm_bindgen_version() -> Option<String> {
     while let Some(l) = lines.next() {
         if l.trim() == "name = \"wasm-bindgen\"" {
             let v = lines.next()?.trim();
-            return v.strip_prefix("version = \"")?.strip_suffix('"').map(str::to_string);
+            return v
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')
+                .map(str::to_string);
         }
     }
     None
@@ -67,9 +72,14 @@ fn ensure_cargo_tool(bin: &str, version: &str, install: &[&str]) -> bool {
 }
 
 fn ensure_wasm_target() -> bool {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     if let Ok(o) = &out {
-        if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        if String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .any(|l| l.trim() == "wasm32-unknown-unknown")
+        {
             return true;
         }
     }
@@ -102,7 +112,9 @@ fn ensure_npm() -> bool {
 }
 
 fn fnv(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, c| (h ^ *c as u64).wrapping_mul(0x0100_0000_01b3))
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
+        (h ^ *c as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn is_root() -> bool {
@@ -125,7 +137,13 @@ fn ensure_chromium() -> bool {
         eprintln!("xtask: installing chromium and chromium-driver from Debian");
         return run(Command::new("apt-get").arg("update"))
             && run(Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                .args([
+                    "install",
+                    "-y",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ])
                 .env("DEBIAN_FRONTEND", "noninteractive"));
     }
     eprintln!(
@@ -153,7 +171,13 @@ pub fn ensure_all(browser: bool) -> bool {
         "trunk",
         TRUNK_VERSION,
         // Trunk 0.22.1 declares rust 1.96.1 but builds and works on the installed 1.95.
-        &["trunk", "--version", TRUNK_VERSION, "--locked", "--ignore-rust-version"],
+        &[
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+            "--locked",
+            "--ignore-rust-version",
+        ],
     );
     if browser {
         ok &= ensure_chromium();

@@ -2,6 +2,7 @@
 //! incomplete line across chunk boundaries (so a record split between two slices of a file parses
 //! exactly as if it had arrived whole).
 
+pub mod archive;
 mod decode;
 mod lines;
 

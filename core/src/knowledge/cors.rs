@@ -995,8 +995,13 @@ pub struct Suggestion {
 }
 
 impl Suggestion {
-    pub fn rule(&self) -> &CorsRule {
-        &self.rules[self.primary]
+    /// The rule that was added or changed; `None` when nothing could or needed to change (the
+    /// notes say why).
+    pub fn rule(&self) -> Option<&CorsRule> {
+        match self.status.get(self.primary) {
+            Some(RuleStatus::Changed) | Some(RuleStatus::New) => self.rules.get(self.primary),
+            _ => None,
+        }
     }
 }
 
@@ -1134,6 +1139,36 @@ fn still_fails(rules: &[CorsRule], f: &Failure) -> bool {
         && ev
             .selected
             .is_some_and(|i| rules[i].match_origin(&f.request.origin) == OriginMatch::Any)
+}
+
+/// How a mistyped origin entry is made to work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repair {
+    /// The entry is the origin written wrongly: replace it.
+    Replace,
+    /// The entry is a pattern the service does not understand: list the origin next to it.
+    AddBeside,
+}
+
+/// The first origin entry that was evidently meant for `origin` (rule index, entry index).
+fn repairable_entry(rules: &[CorsRule], origin: &str) -> Option<(usize, usize, Repair)> {
+    let o = origin_parts(origin)?;
+    rules.iter().enumerate().find_map(|(k, r)| {
+        r.allowed_origins.iter().enumerate().find_map(|(e, entry)| {
+            match match_origin_entry(entry, origin) {
+                OriginMatch::Miss(OriginMiss::TrailingSlash { .. }) => {
+                    Some((k, e, Repair::Replace))
+                }
+                OriginMatch::Miss(OriginMiss::Port { .. }) => {
+                    let p = origin_parts(entry.trim())?;
+                    (o.port.is_empty() && p.rest.is_empty() && p.port == default_port(p.scheme))
+                        .then_some((k, e, Repair::Replace))
+                }
+                OriginMatch::Miss(OriginMiss::Wildcard { .. }) => Some((k, e, Repair::AddBeside)),
+                _ => None,
+            }
+        })
+    })
 }
 
 /// Marks rule `i` as changed (a new rule keeps its mark) and remembers the first change.
@@ -1330,7 +1365,27 @@ pub fn suggest(service: Service, failures: &[Failure], current: Option<&CorsRule
             touch(&mut status, &mut primary, k, Action::Extended);
             continue;
         }
-        // No rule takes this origin.
+        // No rule takes this origin. A rule that was meant for it but is written wrongly (a
+        // trailing slash, the default port, a wildcard inside the host) is corrected first.
+        if let Some((k, e, fix)) = repairable_entry(&rules, &req.origin) {
+            let entry = rules[k].allowed_origins[e].clone();
+            match fix {
+                Repair::Replace => rules[k].allowed_origins[e] = req.origin.clone(),
+                Repair::AddBeside => rules[k].allowed_origins.push(req.origin.clone()),
+            }
+            touch(&mut status, &mut primary, k, Action::Extended);
+            notes.push(format!(
+                "Rule {} was meant for {} but lists '{entry}', which never matches what the \
+                 browser sends; the change {} it.",
+                k + 1,
+                req.origin,
+                match fix {
+                    Repair::Replace => "corrects",
+                    Repair::AddBeside => "adds the exact origin beside",
+                }
+            ));
+            continue;
+        }
         let pending: Vec<&Failure> = with_origin
             .iter()
             .copied()
@@ -1586,19 +1641,21 @@ pub fn check<S: AsRef<str>>(
         let s = suggest(target, std::slice::from_ref(&failure), Some(&rules));
         out.warnings.extend(s.notes.iter().cloned());
         out.warnings.extend(cautions(&s.rules, target));
-        out.generated_rule = Some(CorsRuleOut::new(target, s.rule()));
-        out.rules_after = s
-            .rules
-            .iter()
-            .map(|r| CorsRuleOut::new(target, r))
-            .collect();
-        out.forms = render_forms(&FormsInput {
-            service: target,
-            rules: &s.rules,
-            status: &s.status,
-            whole_list: true,
-            account: None,
-        });
+        if let Some(r) = s.rule() {
+            out.generated_rule = Some(CorsRuleOut::new(target, r));
+            out.rules_after = s
+                .rules
+                .iter()
+                .map(|r| CorsRuleOut::new(target, r))
+                .collect();
+            out.forms = render_forms(&FormsInput {
+                service: target,
+                rules: &s.rules,
+                status: &s.status,
+                whole_list: true,
+                account: None,
+            });
+        }
     }
     Ok(out)
 }

@@ -192,8 +192,20 @@ fn finding(ds: &Dataset, service: Service, seen: Vec<Seen>) -> Finding {
     for s in &seen {
         let mut e = s.evidence.clone();
         if let (Some((rules, _)), false) = (current, s.origin.is_empty()) {
-            let req = CorsRequest::new(&s.origin, &s.method, &s.headers);
+            // Without the method only the origin can be judged: GET stands in, and the row is
+            // annotated only when the origin is what fails.
+            let method_known = !s.method.is_empty();
+            let method = if method_known {
+                s.method.as_str()
+            } else {
+                "GET"
+            };
+            let req = CorsRequest::new(&s.origin, method, &s.headers);
             let ev = evaluate(&rules.rules, &req);
+            if !method_known && ev.failing != Some(Element::Origin) {
+                evidence.push(e);
+                continue;
+            }
             if ev.allowed {
                 // This row alone passes (an actual request whose preflight headers are in
                 // another row): nothing to say about it.
@@ -367,9 +379,8 @@ fn finding(ds: &Dataset, service: Service, seen: Vec<Seen>) -> Finding {
     let mut fix: Vec<String> = Vec::new();
     let mut cors_rule = None;
     let mut cors_forms = Vec::new();
-    match &suggestion {
-        Some(s) => {
-            let r = s.rule();
+    match suggestion.as_ref().and_then(|s| s.rule().map(|r| (s, r))) {
+        Some((s, r)) => {
             let where_ = match &account {
                 Some(a) => format!("the {} service of storage account {a}", s.service.as_str()),
                 None => format!("the storage account's {} service", s.service.as_str()),
@@ -414,6 +425,10 @@ fn finding(ds: &Dataset, service: Service, seen: Vec<Seen>) -> Finding {
                 whole_list: s.current_known,
                 account: account.as_deref(),
             });
+        }
+        None if suggestion.is_some() => {
+            // Nothing to change (the rules already allow it) or nothing possible (limits).
+            fix.extend(suggestion.iter().flat_map(|s| s.notes.iter().cloned()));
         }
         None => {
             fix.push(

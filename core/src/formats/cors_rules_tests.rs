@@ -150,7 +150,7 @@ fn snapshot_of_every_fixture() {
 #[test]
 fn same_rules_at_every_split_point() {
     for (name, bytes) in FIXTURES {
-        crate::testing::assert_split_invariant(name, bytes, None, 600);
+        crate::testing::assert_split_invariant(name, bytes, None, 250);
         let whole = dump_rules(&crate::testing::ingest_in_slices(
             name,
             bytes,

@@ -27,7 +27,7 @@ pub use forms::{render_forms, CorsForm, FormsInput, RuleStatus};
 pub use read::{parse_rules, RulesDoc};
 #[cfg(test)]
 use suggest::still_fails;
-pub use suggest::{cautions, collapse_headers, suggest, Action, Failure, Suggestion};
+pub use suggest::{cautions, collapse_headers, limits_note, suggest, Action, Failure, Suggestion};
 
 /// The service accepts at most this many rules per service.
 pub const MAX_RULES: usize = 5;
@@ -757,7 +757,24 @@ fn validate_origin(origin: &str) -> Result<String, String> {
 ///   comma-joined lists are split.
 ///
 /// Errors name what is wrong with the input (unreadable rules, no rules for the service, an
-/// origin with a path, an unknown method).
+/// origin with a path, an unknown method); the CLI prints them and exits with status 2. A
+/// `--service` word maps with [`Service::from_word`].
+///
+/// ```
+/// use storage_doctor_core::knowledge::cors::check;
+/// use storage_doctor_core::model::Service;
+///
+/// let rules = r#"[{"Service": "blob", "Rule": 1, "AllowedOrigins": "https://app.contoso.com",
+///                  "AllowedMethods": "GET,PUT", "AllowedHeaders": "x-ms-version",
+///                  "ExposedHeaders": "x-ms-*", "MaxAgeInSeconds": 3600}]"#;
+/// let c = check(rules, Some(Service::Blob), "https://app.contoso.com", "PUT",
+///               &["x-ms-version", "x-ms-blob-type"]).unwrap();
+/// assert_eq!(c.verdict, "blocked");
+/// assert_eq!(c.failing_values, ["x-ms-blob-type"]);
+/// let json = serde_json::to_string(&c).unwrap(); // `--format json`
+/// let text = c.to_text();                        // `--format text`
+/// # assert!(json.contains("\"forms\"") && text.contains("az storage cors"));
+/// ```
 pub fn check<S: AsRef<str>>(
     rules_text: &str,
     service: Option<Service>,
@@ -862,6 +879,7 @@ pub fn check<S: AsRef<str>>(
         let s = suggest(target, std::slice::from_ref(&failure), Some(&rules));
         out.warnings.extend(s.notes.iter().cloned());
         out.warnings.extend(cautions(&s.rules, target));
+        out.warnings.push(limits_note());
         if let Some(r) = s.rule() {
             out.generated_rule = Some(CorsRuleOut::new(target, r));
             out.rules_after = s

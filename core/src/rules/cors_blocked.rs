@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use super::{Confidence, Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::cors::{
-    cautions, evaluate, lint, render_forms, rules_service, suggest, target_service, Action,
-    CorsRequest, CorsRuleOut, CorsRules, Element, Failure, FormsInput,
+    cautions, evaluate, limits_note, lint, render_forms, rules_service, suggest, target_service,
+    Action, CorsRequest, CorsRuleOut, CorsRules, Element, Failure, FormsInput,
 };
 use crate::knowledge::url::StorageUrl;
 use crate::model::{Dataset, EventView, Field, Method, Service, SourceKind};
@@ -372,6 +372,9 @@ fn finding(ds: &Dataset, service: Service, seen: Vec<Seen>) -> Finding {
             );
         }
         _ => {}
+    }
+    if suggestion.is_some() {
+        ex.push_str(&limits_note());
     }
     let ex = ex.trim_end().to_string();
 

@@ -493,6 +493,18 @@ pub fn suggest(service: Service, failures: &[Failure], current: Option<&CorsRule
     }
 }
 
+/// The documented limits and wildcard forms, in one sentence for reports.
+pub fn limits_note() -> String {
+    format!(
+        "Limits of the service: at most {MAX_RULES} rules per service; per rule up to \
+         {MAX_ORIGINS} origins, {MAX_LITERAL_HEADERS} literal and {MAX_PREFIXED_HEADERS} prefixed \
+         headers in each header list, each origin or header name at most {MAX_ITEM_CHARS} \
+         characters, and all rules together at most 2 KB. '*' on its own allows every origin or \
+         header; a header entry ending in '*' (x-ms-meta-*) allows every header with that prefix; \
+         '*' inside an origin is not supported."
+    )
+}
+
 /// General cautions for a rule list: wildcard origins and the per-service scope.
 pub fn cautions(rules: &[CorsRule], service: Service) -> Vec<String> {
     let mut out = Vec::new();

@@ -28,6 +28,8 @@ struct Seen {
     kind: String,
     server: bool,
     account: String,
+    /// `/account/container/blob`, to count a preflight and its blocked request as one call.
+    resource: String,
     emulator: bool,
 }
 
@@ -93,6 +95,7 @@ fn read(v: &EventView<'_>) -> Option<Seen> {
         kind,
         server: v.ev.source == SourceKind::Server,
         account: v.account().to_string(),
+        resource: v.resource().to_string(),
         emulator: is_emulator(v),
     })
 }
@@ -238,7 +241,12 @@ fn finding(ds: &Dataset, service: Service, seen: Vec<Seen>) -> Finding {
         .flatten();
 
     // Title.
-    let n = seen.len();
+    // A refused preflight and the request it was for are one call.
+    let n = seen
+        .iter()
+        .map(|s| (&s.origin, &s.method, &s.resource, s.server))
+        .collect::<BTreeSet<_>>()
+        .len();
     let origin_part = match origins.len() {
         0 => String::new(),
         1 => format!(" from {}", joined(&origins)),

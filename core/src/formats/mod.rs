@@ -5,6 +5,7 @@
 use crate::input::Line;
 use crate::model::EventSink;
 
+mod cors_rules;
 mod dotnet_legacy_trace;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
@@ -32,7 +33,10 @@ pub trait LineParser {
 
 /// Every format, in the order detection ties are broken.
 pub fn registry() -> &'static [&'static dyn Format] {
-    &[&dotnet_legacy_trace::DotnetLegacyTrace]
+    &[
+        &dotnet_legacy_trace::DotnetLegacyTrace,
+        &cors_rules::CorsRulesFormat,
+    ]
 }
 
 pub fn by_id(id: &str) -> Option<&'static dyn Format> {

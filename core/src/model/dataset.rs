@@ -51,6 +51,8 @@ pub struct Dataset {
     /// Distinct SAS tokens seen (extras `Field::Sas` holds an index into this).
     pub sas: Vec<SasToken>,
     sas_index: HashMap<String, u32>,
+    /// Current CORS rules supplied by `cors-rules` inputs: (input, service, rules).
+    pub cors_rules: Vec<(u16, Service, crate::knowledge::cors::CorsRules)>,
 }
 
 fn pack_guid(s: &str) -> Option<[u64; 2]> {
@@ -297,6 +299,10 @@ impl EventSink for InputSink<'_> {
         if !i.notices.iter().any(|n| n == message) {
             i.notices.push(message.to_string());
         }
+    }
+
+    fn cors_rules(&mut self, service: Service, rules: crate::knowledge::cors::CorsRules) {
+        self.ds.cors_rules.push((self.input, service, rules));
     }
 }
 

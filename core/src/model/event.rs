@@ -468,4 +468,6 @@ pub trait EventSink {
     fn skipped(&mut self, line: u64, reason: &str);
     /// Something the user should know about the file as a whole (truncation, header only…).
     fn notice(&mut self, message: &str);
+    /// The account's current CORS rules for one service (from a `cors-rules` input).
+    fn cors_rules(&mut self, _service: Service, _rules: crate::knowledge::cors::CorsRules) {}
 }

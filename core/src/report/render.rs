@@ -56,6 +56,12 @@ pub fn to_text(r: &Report) -> String {
         if f.count as usize > f.evidence.len().min(10) {
             let _ = writeln!(s, "  … {} rows in all", f.count);
         }
+        for form in &f.cors_forms {
+            let _ = writeln!(s, "  -- {} --", form.name);
+            for line in form.text.lines() {
+                let _ = writeln!(s, "    {line}");
+            }
+        }
         let _ = writeln!(s);
     }
     if let Some(p) = r.summary.success_percent {
@@ -141,6 +147,19 @@ pub fn to_markdown(r: &Report) -> String {
         }
         if let Some(k) = &f.kql {
             let _ = writeln!(s, "\n```kusto\n{k}\n```");
+        }
+        for form in &f.cors_forms {
+            let lang = match form.name.as_str() {
+                "Azure CLI" => "bash",
+                "Azure PowerShell" => "powershell",
+                "Bicep" => "bicep",
+                "ARM template (JSON)" => "json",
+                "Set Service Properties (REST XML body)" => "xml",
+                ".NET (Azure SDK v12)" => "csharp",
+                "JavaScript (Azure SDK)" => "js",
+                _ => "text",
+            };
+            let _ = writeln!(s, "\n**{}**\n\n```{lang}\n{}```", md(&form.name), form.text);
         }
         let _ = writeln!(s);
     }

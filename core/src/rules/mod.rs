@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::correlate::Correlation;
+use crate::knowledge::cors::{CorsForm, CorsRuleOut};
 use crate::model::{Dataset, EventView};
 
+mod cors_blocked;
 mod sas_expired;
 
 /// Finding severity (RULES.md § Default severities).
@@ -111,6 +113,12 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kql: Option<String>,
+    /// The CORS rule that fixes a `cors-blocked` finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cors_rule: Option<CorsRuleOut>,
+    /// That rule written for the portal, CLI, PowerShell, Bicep, ARM, XML, .NET and JavaScript.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cors_forms: Vec<CorsForm>,
 }
 
 impl Finding {
@@ -143,7 +151,7 @@ pub trait Rule: Sync {
 
 /// Every rule, in the order their findings are listed when severities tie.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    &[&sas_expired::SasExpired]
+    &[&sas_expired::SasExpired, &cors_blocked::CorsBlocked]
 }
 
 /// Runs every rule and orders the findings by severity, then by count.

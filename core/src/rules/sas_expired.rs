@@ -193,6 +193,8 @@ impl Rule for SasExpired {
             count: 0,
             evidence: Vec::new(),
             kql: None,
+            cors_rule: None,
+            cors_forms: Vec::new(),
         }
         .with_evidence(evidence)]
     }

@@ -3,11 +3,14 @@
 //! ```text
 //! storage-doctor analyze [--format json|markdown|text] [--kql] [--fail-on error|warning]
 //!                        [--format-of FILE=FORMAT_ID]... PATH...      (PATH may be a folder or -)
+//! storage-doctor cors --rules FILE [--service blob|queue|table|file] --origin ORIGIN
+//!                     --method METHOD [--header NAME]... [--format json|text]
 //! ```
 //! Exit codes: 0 the analysis ran, 1 the `--fail-on` threshold was met, 2 it could not run.
 
 mod analyze;
 mod args;
+mod cors;
 
 use std::process::ExitCode;
 
@@ -16,6 +19,8 @@ Storage Doctor: find out why Azure Storage requests failed, from your logs.
 
 usage:
   storage-doctor analyze [OPTIONS] PATH...
+  storage-doctor cors --rules FILE [--service blob|queue|table|file] --origin ORIGIN
+                      --method METHOD [--header NAME]... [--format json|text]
   storage-doctor formats
 
 analyze options:
@@ -28,6 +33,17 @@ analyze options:
                                 (repeatable; FILE as given on the command line)
   PATH                          a file, a folder (read recursively) or - for standard input
 
+cors options:
+  --rules FILE       the account's current CORS rules: Set Service Properties XML,
+                     `az storage cors list` JSON, or ARM corsRules JSON
+  --service S        which service's rules (default: the only one in FILE, else blob)
+  --origin ORIGIN    the page's origin, as the browser sends it
+  --method METHOD    the actual request's method (not OPTIONS)
+  --header NAME      a request header the browser asks about (repeatable)
+  --format F         text (default) or json
+  prints the verdict (allowed/blocked), the closest rule and the failing element, and the
+  smallest rule change in every form (portal, az CLI, PowerShell, Bicep, ARM, XML, .NET, JS).
+
 exit codes: 0 analysis ran, 1 --fail-on threshold met, 2 could not run (bad arguments,
 unreadable path); messages go to standard error.
 ";
@@ -36,6 +52,7 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match argv.first().map(String::as_str) {
         Some("analyze") => analyze::main(&argv[1..]),
+        Some("cors") => cors::main(&argv[1..]),
         Some("formats") => {
             for f in storage_doctor_core::formats::registry() {
                 println!("{:<22} {}", f.id(), f.name());

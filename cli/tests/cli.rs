@@ -196,3 +196,84 @@ fn markdown_output_is_ticket_ready() {
     assert!(md.contains("| where | time | status |"));
     assert!(!md.contains("Q2xpZW50U2VjcmV0"));
 }
+
+#[test]
+fn cors_check_verdicts_and_generated_rule() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/fixtures/cors-rules");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().and_then(|e| e.to_str()) == Some("xml"))
+        .expect("an XML rules fixture");
+    let out = run(&[
+        "cors",
+        "--rules",
+        file.to_str().unwrap(),
+        "--service",
+        "blob",
+        "--origin",
+        "https://nowhere.example",
+        "--method",
+        "PUT",
+        "--header",
+        "x-ms-blob-type",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["verdict"], "blocked");
+    assert!(
+        v.to_string().contains("https://nowhere.example"),
+        "the generated rule allows the origin"
+    );
+    let text = run(&[
+        "cors",
+        "--rules",
+        file.to_str().unwrap(),
+        "--origin",
+        "https://nowhere.example",
+        "--method",
+        "PUT",
+    ]);
+    assert_eq!(text.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("az storage cors"));
+}
+
+#[test]
+fn cors_bad_arguments_exit_two() {
+    for args in [
+        vec!["cors"],
+        vec![
+            "cors",
+            "--rules",
+            "/no/such.xml",
+            "--origin",
+            "https://a",
+            "--method",
+            "GET",
+        ],
+        vec![
+            "cors",
+            "--rules",
+            "x",
+            "--origin",
+            "https://a",
+            "--method",
+            "GET",
+            "--service",
+            "disk",
+        ],
+        vec!["cors", "--rules", "x", "--origin", "https://a"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}

@@ -70,6 +70,27 @@ pub struct FindingView {
     pub count: u64,
     pub evidence: Vec<EvidenceView>,
     pub kql: Option<String>,
+    pub cors_rule: Option<CorsRuleView>,
+    pub cors_forms: Vec<CorsFormView>,
+}
+
+#[derive(Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(default)]
+pub struct CorsRuleView {
+    pub service: String,
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub exposed_headers: Vec<String>,
+    pub max_age_seconds: u32,
+}
+
+/// One way of writing the CORS change (portal, az CLI, PowerShell, Bicep, ARM, XML, .NET, JS).
+#[derive(Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(default)]
+pub struct CorsFormView {
+    pub name: String,
+    pub text: String,
 }
 
 #[derive(Deserialize, Clone, Debug, PartialEq, Default)]

@@ -5,6 +5,9 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use storage_doctor_core::report::table::{Facets, FailureRow, RequestDetail, RowView, TableQuery};
+
+use crate::protocol::{FileJob, RawText};
 use crate::report_view::ReportView;
 
 /// What the page is doing (`<main data-state>`).
@@ -37,6 +40,43 @@ pub struct Progress {
     pub all_total: f64,
 }
 
+/// The slice of the requests table the page holds (the worker has the rest).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TableWindow {
+    pub query: TableQuery,
+    /// Rows matching the query.
+    pub total: u32,
+    /// Position of `rows[0]` in the filtered, sorted order.
+    pub start: u32,
+    pub rows: Vec<RowView>,
+}
+
+/// Which page the URL fragment asks for (CONTRACTS.md § URL routes).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Route {
+    #[default]
+    Analyzer,
+    Cors,
+    Sas,
+    /// `#/report/<payload>`: a shared report.
+    Report(String),
+}
+
+impl Route {
+    /// Reads a fragment such as `#/cors`. Anything unknown is the analyzer.
+    pub fn parse(hash: &str) -> Route {
+        let h = hash.trim_start_matches('#');
+        match h {
+            "/cors" => Route::Cors,
+            "/sas" => Route::Sas,
+            _ => match h.strip_prefix("/report/") {
+                Some(p) if !p.is_empty() => Route::Report(p.to_string()),
+                _ => Route::Analyzer,
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct State {
     pub phase: Phase,
@@ -49,13 +89,24 @@ pub struct State {
     pub error: Option<String>,
     /// Set when the user cancelled: shown instead of the report.
     pub cancelled: bool,
+    /// The inputs of the current analysis (re-sent when files are added or a format is forced).
+    pub files: Vec<FileJob>,
+    /// Correlated requests in the analysis, their facets and the failure summary.
+    pub requests: u32,
+    pub facets: Facets,
+    pub failures: Vec<FailureRow>,
+    pub table: TableWindow,
+    /// The request opened in the detail panel, with its raw lines.
+    pub detail: Option<Rc<(RequestDetail, Vec<RawText>)>>,
+    /// Show times in the browser's time zone instead of UTC.
+    pub local_time: bool,
 }
 
 pub enum Action {
     /// A new analysis was sent to the worker.
     Started {
         job: u32,
-        names: Vec<String>,
+        files: Vec<FileJob>,
     },
     Progress {
         job: u32,
@@ -64,7 +115,21 @@ pub enum Action {
     Finished {
         job: u32,
         report: ReportView,
+        requests: u32,
+        facets: Facets,
+        failures: Vec<FailureRow>,
     },
+    Rows {
+        job: u32,
+        window: TableWindow,
+    },
+    Detail {
+        job: u32,
+        detail: RequestDetail,
+        raw: Vec<RawText>,
+    },
+    CloseDetail,
+    ToggleLocalTime,
     Cancelled {
         job: u32,
     },
@@ -82,11 +147,13 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
-            Action::Started { job, names } => {
+            Action::Started { job, files } => {
                 s = State {
                     phase: Phase::Working,
                     job,
-                    names,
+                    names: files.iter().map(|f| f.name.clone()).collect(),
+                    files,
+                    local_time: s.local_time,
                     ..State::default()
                 };
             }
@@ -96,14 +163,41 @@ impl Reducible for State {
                 }
                 s.progress = Some(progress);
             }
-            Action::Finished { job, report } => {
+            Action::Finished {
+                job,
+                report,
+                requests,
+                facets,
+                failures,
+            } => {
                 if job != s.job {
                     return self;
                 }
                 s.phase = Phase::Done;
                 s.progress = None;
                 s.report = Some(Rc::new(report));
+                s.requests = requests;
+                s.facets = facets;
+                s.failures = failures;
+                s.table = TableWindow {
+                    total: requests,
+                    ..TableWindow::default()
+                };
             }
+            Action::Rows { job, window } => {
+                if job != s.job {
+                    return self;
+                }
+                s.table = window;
+            }
+            Action::Detail { job, detail, raw } => {
+                if job != s.job {
+                    return self;
+                }
+                s.detail = Some(Rc::new((detail, raw)));
+            }
+            Action::CloseDetail => s.detail = None,
+            Action::ToggleLocalTime => s.local_time = !s.local_time,
             Action::Cancelled { job } => {
                 if job != s.job {
                     return self;
@@ -120,7 +214,12 @@ impl Reducible for State {
                 s.progress = None;
                 s.error = Some(message);
             }
-            Action::Reset => s = State::default(),
+            Action::Reset => {
+                s = State {
+                    local_time: s.local_time,
+                    ..State::default()
+                }
+            }
         }
         Rc::new(s)
     }
@@ -131,30 +230,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn routes_follow_the_contract() {
+        assert_eq!(Route::parse(""), Route::Analyzer);
+        assert_eq!(Route::parse("#/"), Route::Analyzer);
+        assert_eq!(Route::parse("#/cors"), Route::Cors);
+        assert_eq!(Route::parse("#/sas"), Route::Sas);
+        assert_eq!(Route::parse("#/report/abc"), Route::Report("abc".into()));
+        assert_eq!(Route::parse("#/report/"), Route::Analyzer);
+        assert_eq!(Route::parse("#/elsewhere"), Route::Analyzer);
+    }
+
+    #[test]
     fn stale_messages_are_ignored() {
         let s = Rc::new(State::default());
         let s = s.reduce(Action::Started {
             job: 2,
-            names: vec!["a".into()],
+            files: vec![],
         });
         assert_eq!(s.phase, Phase::Working);
-        let same = s.clone().reduce(Action::Finished {
-            job: 1,
+        let finished = |job| Action::Finished {
+            job,
             report: ReportView::default(),
-        });
+            requests: 7,
+            facets: Facets::default(),
+            failures: vec![],
+        };
+        let same = s.clone().reduce(finished(1));
         assert!(Rc::ptr_eq(&s, &same));
-        let done = s.reduce(Action::Finished {
-            job: 2,
-            report: ReportView::default(),
-        });
+        let done = s.reduce(finished(2));
         assert_eq!(done.phase, Phase::Done);
+        assert_eq!(done.table.total, 7);
+        let stale = done.clone().reduce(Action::Rows {
+            job: 1,
+            window: TableWindow::default(),
+        });
+        assert!(Rc::ptr_eq(&done, &stale));
     }
 
     #[test]
     fn cancel_returns_to_empty() {
         let s = Rc::new(State::default()).reduce(Action::Started {
             job: 1,
-            names: vec![],
+            files: vec![],
         });
         let s = s.reduce(Action::Cancelled { job: 1 });
         assert_eq!(s.phase, Phase::Empty);

@@ -60,8 +60,14 @@ async fn finding_card_renders_contract_attributes_and_inert_log_text() {
         }],
         ..Default::default()
     };
-    yew::Renderer::<FindingCard>::with_root_and_props(root.clone(), FindingCardProps { finding })
-        .render();
+    yew::Renderer::<FindingCard>::with_root_and_props(
+        root.clone(),
+        FindingCardProps {
+            finding,
+            on_evidence: yew::Callback::noop(),
+        },
+    )
+    .render();
     yew::scheduler::flush().await;
     let card = root
         .query_selector("[data-rule=\"sas-expired\"][data-severity=\"error\"]")

@@ -257,6 +257,12 @@ impl Ingest {
                 info.format
             ));
         }
+        let plain_utf8 = cur.packing != Some(Packing::Gzip)
+            && cur
+                .decoder
+                .encoding()
+                .is_none_or(|e| e == crate::input::Encoding::Utf8);
+        info.raw_offset = plain_utf8.then_some(cur.decoder.bom_len() as u64);
         if let Some(enc) = cur.decoder.encoding() {
             if enc != crate::input::Encoding::Utf8 {
                 info.notices.push(format!("decoded from {}", enc.as_str()));

@@ -2,12 +2,16 @@
 
 use yew::prelude::*;
 
+use super::cors_forms::CorsForms;
 use crate::report_view::{FindingView, SummaryView};
 
 #[derive(Properties, PartialEq)]
 pub struct FindingsProps {
     pub findings: Vec<FindingView>,
     pub summary: SummaryView,
+    /// An evidence row was chosen: (path, line) of the observation.
+    #[prop_or_default]
+    pub on_evidence: Callback<(String, u64)>,
 }
 
 #[component]
@@ -29,11 +33,11 @@ pub fn FindingsList(props: &FindingsProps) -> Html {
             if main.is_empty() && benign.is_empty() {
                 <p class="all-clear">{ "No problems found in these logs." }</p>
             }
-            { for main.iter().map(|f| html! { <FindingCard finding={(*f).clone()} /> }) }
+            { for main.iter().map(|f| html! { <FindingCard finding={(*f).clone()} on_evidence={props.on_evidence.clone()} /> }) }
             if !benign.is_empty() {
                 <details class="expected" open={main.is_empty()}>
                     <summary>{ format!("Expected errors ({})", benign.len()) }</summary>
-                    { for benign.iter().map(|f| html! { <FindingCard finding={(*f).clone()} /> }) }
+                    { for benign.iter().map(|f| html! { <FindingCard finding={(*f).clone()} on_evidence={props.on_evidence.clone()} /> }) }
                 </details>
             }
         </section>
@@ -43,6 +47,8 @@ pub fn FindingsList(props: &FindingsProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct FindingCardProps {
     pub finding: FindingView,
+    #[prop_or_default]
+    pub on_evidence: Callback<(String, u64)>,
 }
 
 fn severity_label(s: &str) -> &'static str {
@@ -97,8 +103,15 @@ pub fn FindingCard(props: &FindingCardProps) -> Html {
                                 </tr>
                             </thead>
                             <tbody>
-                                { for f.evidence.iter().map(|e| html! {
-                                    <tr data-evidence="">
+                                { for f.evidence.iter().map(|e| {
+                                    let pick = props.on_evidence.clone();
+                                    let pick_key = props.on_evidence.clone();
+                                    let at = (e.path.clone(), e.line);
+                                    let at_key = at.clone();
+                                    html! {
+                                    <tr data-evidence="" tabindex="0" title="Open this request"
+                                        onclick={Callback::from(move |_: MouseEvent| pick.emit(at.clone()))}
+                                        onkeydown={Callback::from(move |e: KeyboardEvent| if e.key() == "Enter" { pick_key.emit(at_key.clone()) })}>
                                         <td class="where">{ format!("{}:{}", e.path, e.line) }</td>
                                         <td>{ e.time.clone().unwrap_or_default() }</td>
                                         <td>{ e.status.map(|s| s.to_string()).unwrap_or_default() }{ " " }{ &e.error_code }</td>
@@ -111,11 +124,24 @@ pub fn FindingCard(props: &FindingCardProps) -> Html {
                                             </dl>
                                         </td>
                                     </tr>
-                                }) }
+                                }}) }
                             </tbody>
                         </table>
                     </div>
                 </details>
+            }
+            if let Some(rule) = &f.cors_rule {
+                <div class="cors-rule" data-cors-rule={rule.service.clone()}>
+                    <h4>{ format!("CORS rule to add on the {} service", rule.service) }</h4>
+                    <dl class="fields">
+                        <dt>{ "allowed origins" }</dt><dd>{ rule.allowed_origins.join(", ") }</dd>
+                        <dt>{ "allowed methods" }</dt><dd>{ rule.allowed_methods.join(", ") }</dd>
+                        <dt>{ "allowed headers" }</dt><dd>{ rule.allowed_headers.join(", ") }</dd>
+                        <dt>{ "exposed headers" }</dt><dd>{ rule.exposed_headers.join(", ") }</dd>
+                        <dt>{ "max age" }</dt><dd>{ format!("{} s", rule.max_age_seconds) }</dd>
+                    </dl>
+                    <CorsForms forms={f.cors_forms.clone()} />
+                </div>
             }
             if let Some(k) = &f.kql {
                 <details class="kql">

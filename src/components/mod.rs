@@ -1,7 +1,13 @@
 //! One file per view. Components are small and get what they show through props; actions go
 //! up through callbacks (Yew's function_todomvc shape).
 
+pub mod cors_forms;
+pub mod detail;
 pub mod drop_zone;
+pub mod failures;
 pub mod findings;
 pub mod inputs;
 pub mod progress;
+pub mod requests;
+pub mod time;
+pub mod tools;

@@ -1,15 +1,22 @@
-//! The ingest worker: reads each `File` in slices, feeds the core, and reports.
+//! The ingest worker: reads each `File` in slices, feeds the core, reports, and then keeps the
+//! dataset to answer the page's small queries (a window of table rows, one request's detail with
+//! its raw lines, an export).
 //!
 //! Reading is asynchronous (`Blob.arrayBuffer()` per slice), so between two slices the worker's
 //! event loop delivers incoming messages: that is what lets Cancel stop a 1 GB ingest promptly.
 
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use js_sys::Uint8Array;
-use storage_doctor_core::{Ingest, Report};
+use storage_doctor_core::correlate::Correlation;
+use storage_doctor_core::knowledge::redact::redact;
+use storage_doctor_core::model::Dataset;
+use storage_doctor_core::report::table::{RequestDetail, RequestIndex, TableQuery};
+use storage_doctor_core::report::{to_markdown, Report};
+use storage_doctor_core::Ingest;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::protocol::{FileJob, FromWorker, ToWorker, SLICE_BYTES};
+use crate::protocol::{ExportKind, FileJob, FromWorker, RawText, ToWorker, RAW_LINES, SLICE_BYTES};
 
 /// Internal steps of the read loop.
 pub enum Step {
@@ -17,6 +24,13 @@ pub enum Step {
     Slice { job: u32, bytes: Vec<u8> },
     /// Reading a slice failed.
     ReadFailed { job: u32, message: String },
+    /// Raw lines for a request detail were read.
+    DetailRead {
+        job: u32,
+        who: HandlerId,
+        detail: RequestDetail,
+        raw: Vec<RawText>,
+    },
 }
 
 struct Running {
@@ -30,21 +44,81 @@ struct Running {
     ingest: Ingest,
 }
 
+/// A finished analysis, kept for queries.
+struct Analysis {
+    job: u32,
+    files: Vec<FileJob>,
+    ds: Dataset,
+    correlation: Correlation,
+    index: RequestIndex,
+    report: Report,
+}
+
 #[derive(Default)]
 pub struct IngestWorker {
     running: Option<Running>,
+    done: Option<Analysis>,
+}
+
+fn js_error(e: wasm_bindgen::JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "the browser could not read the file".into())
 }
 
 async fn read_slice(file: web_sys::File, start: f64, end: f64) -> Result<Vec<u8>, String> {
-    let blob = file
-        .slice_with_f64_and_f64(start, end)
-        .map_err(|e| format!("{e:?}"))?;
-    let buf = JsFuture::from(blob.array_buffer()).await.map_err(|e| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| "the browser could not read the file".into())
-    })?;
+    let blob = file.slice_with_f64_and_f64(start, end).map_err(js_error)?;
+    let buf = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(js_error)?;
     Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Re-reads up to [`RAW_LINES`] lines of an observation from its file.
+async fn read_raw(
+    file: Option<web_sys::File>,
+    raw_offset: Option<u64>,
+    event: u32,
+    line: u32,
+    offset: u64,
+) -> RawText {
+    let (Some(file), Some(base)) = (file, raw_offset) else {
+        return RawText {
+            event,
+            unavailable: Some(
+                "The original text cannot be re-read for this input (compressed, UTF-16, or inside an archive); the parsed fields are shown."
+                    .into(),
+            ),
+            ..Default::default()
+        };
+    };
+    let start = (base + offset) as f64;
+    match read_slice(file, start, start + 64.0 * 1024.0).await {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let lines = text
+                .split('\n')
+                .take(RAW_LINES)
+                .enumerate()
+                .map(|(k, l)| {
+                    (
+                        line + k as u32,
+                        redact(l.trim_end_matches('\r')).into_owned(),
+                    )
+                })
+                .collect();
+            RawText {
+                event,
+                lines,
+                unavailable: None,
+            }
+        }
+        Err(e) => RawText {
+            event,
+            unavailable: Some(format!("Could not re-read the file: {e}")),
+            ..Default::default()
+        },
+    }
 }
 
 impl IngestWorker {
@@ -55,17 +129,7 @@ impl IngestWorker {
         };
         loop {
             let Some(job) = r.files.get(r.file) else {
-                // All inputs read: diagnose and report.
-                let r = self.running.take().expect("running");
-                let ds = r.ingest.finish();
-                let report = Report::build(&ds);
-                scope.respond(
-                    r.who,
-                    FromWorker::Done {
-                        job: r.job,
-                        report_json: report.to_json(),
-                    },
-                );
+                self.finish(scope);
                 return;
             };
             let size = job.file.size();
@@ -100,6 +164,37 @@ impl IngestWorker {
             });
             return;
         }
+    }
+
+    /// All inputs read: diagnose, report, and keep the analysis for queries.
+    fn finish(&mut self, scope: &WorkerScope<Self>) {
+        let r = self.running.take().expect("running");
+        let ds = r.ingest.finish();
+        let correlation = Correlation::build(&ds);
+        let report = Report::build(&ds);
+        let index = RequestIndex::build(&ds, &correlation);
+        scope.respond(
+            r.who,
+            FromWorker::Done {
+                job: r.job,
+                report_json: report.to_json(),
+                requests: index.len() as u32,
+                facets: index.facets(&ds),
+                failures: index.failure_summary(&ds, &correlation),
+            },
+        );
+        self.done = Some(Analysis {
+            job: r.job,
+            files: r.files,
+            ds,
+            correlation,
+            index,
+            report,
+        });
+    }
+
+    fn analysis(&self, job: u32) -> Option<&Analysis> {
+        self.done.as_ref().filter(|a| a.job == job)
     }
 }
 
@@ -156,6 +251,14 @@ impl Worker for IngestWorker {
                     );
                 }
             }
+            Step::DetailRead {
+                job,
+                who,
+                detail,
+                raw,
+            } => {
+                scope.respond(who, FromWorker::Detail { job, detail, raw });
+            }
         }
     }
 
@@ -163,6 +266,7 @@ impl Worker for IngestWorker {
         match msg {
             ToWorker::Analyze { job, files } => {
                 let all_total = files.iter().map(|f| f.file.size()).sum();
+                self.done = None;
                 self.running = Some(Running {
                     job,
                     who,
@@ -180,6 +284,106 @@ impl Worker for IngestWorker {
                     scope.respond(who, FromWorker::Cancelled { job });
                 }
             }
+            ToWorker::Rows {
+                job,
+                query,
+                start,
+                count,
+            } => {
+                let Some(a) = self.analysis(job) else { return };
+                let order = a.index.query(&a.ds, &query);
+                let end = (start as usize + count as usize).min(order.len());
+                let rows = order
+                    .get(start as usize..end)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&r| a.index.row(&a.ds, &a.correlation, r))
+                    .collect();
+                scope.respond(
+                    who,
+                    FromWorker::Rows {
+                        job,
+                        total: order.len() as u32,
+                        start,
+                        rows,
+                        query,
+                    },
+                );
+            }
+            ToWorker::DetailAt { job, path, line } => {
+                let Some(a) = self.analysis(job) else { return };
+                let found =
+                    a.ds.iter()
+                        .find(|v| v.ev.line as u64 == line && v.input().path == path);
+                if let Some(v) = found {
+                    let request = a.correlation.request_of[v.index];
+                    self.received(scope, ToWorker::Detail { job, request }, who);
+                }
+            }
+            ToWorker::Detail { job, request } => {
+                let Some(a) = self.analysis(job) else { return };
+                if request as usize >= a.index.len() {
+                    return;
+                }
+                let detail = a.index.detail(&a.ds, &a.correlation, request);
+                let reads: Vec<_> = detail
+                    .observations
+                    .iter()
+                    .map(|o| {
+                        let input = &a.ds.inputs[o.input as usize];
+                        let file = a
+                            .files
+                            .iter()
+                            .find(|f| f.name == input.path)
+                            .map(|f| f.file.clone());
+                        (file, input.raw_offset, o.event, o.line, o.offset)
+                    })
+                    .collect();
+                scope.send_future(async move {
+                    let mut raw = Vec::new();
+                    for (file, base, event, line, offset) in reads {
+                        raw.push(read_raw(file, base, event, line, offset).await);
+                    }
+                    Step::DetailRead {
+                        job,
+                        who,
+                        detail,
+                        raw,
+                    }
+                });
+            }
+            ToWorker::Export { job, kind, query } => {
+                let Some(a) = self.analysis(job) else { return };
+                let (file_name, text) = match kind {
+                    ExportKind::Markdown => (
+                        "storage-doctor-report.md".to_string(),
+                        to_markdown(&a.report),
+                    ),
+                    ExportKind::Json => {
+                        ("storage-doctor-report.json".to_string(), a.report.to_json())
+                    }
+                    ExportKind::Csv => {
+                        let rows = a.index.query(&a.ds, &query);
+                        (
+                            "storage-doctor-requests.csv".to_string(),
+                            a.index.to_csv(&a.ds, &a.correlation, &rows),
+                        )
+                    }
+                };
+                scope.respond(
+                    who,
+                    FromWorker::Export {
+                        job,
+                        kind,
+                        file_name,
+                        text,
+                    },
+                );
+            }
         }
     }
 }
+
+// Keep the unused-import lint honest on native builds, where TableQuery is only named in types.
+#[allow(dead_code)]
+fn _query_type(_: TableQuery) {}

@@ -31,6 +31,7 @@ pub struct Decoder {
     carry: Vec<u8>,
     /// Decide the encoding now, even on few bytes (end of input).
     force: bool,
+    bom_len: usize,
 }
 
 impl Decoder {
@@ -40,6 +41,11 @@ impl Decoder {
 
     pub fn encoding(&self) -> Option<Encoding> {
         self.encoding
+    }
+
+    /// Length of the byte-order mark that was dropped (decoded offsets start after it).
+    pub fn bom_len(&self) -> usize {
+        self.bom_len
     }
 
     /// Converts `input` to UTF-8, appending to `out`. UTF-8 input is passed through unchanged
@@ -80,6 +86,7 @@ impl Decoder {
                 return;
             }
             self.encoding = Some(enc);
+            self.bom_len = skip;
             data = &data[skip..];
         }
         match self.encoding {

@@ -35,6 +35,11 @@ pub struct InputInfo {
     pub notices: Vec<String>,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
+    /// Where decoded offset 0 is in the original bytes, when offsets map to them one to one
+    /// (plain UTF-8: the BOM length); `None` for compressed or UTF-16 inputs, whose text cannot
+    /// be re-read by offset.
+    #[serde(skip)]
+    pub raw_offset: Option<u64>,
     #[serde(skip)]
     pub(crate) time_range: Option<(Timestamp, Timestamp)>,
 }

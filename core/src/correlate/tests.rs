@@ -341,3 +341,15 @@ fn upper_case_guid_joins_lower_case_guid() {
     let c = Correlation::build(&ds);
     assert_eq!(c.requests.len(), 1);
 }
+
+#[test]
+fn the_report_summary_lists_each_inputs_skew() {
+    let (ds, _, _, _) = incident();
+    let r = crate::report::Report::build(&ds);
+    let skew = &r.summary.clock_skew;
+    assert_eq!(skew.len(), 2, "{skew:?}");
+    let app = skew.iter().find(|s| s.source == "app.log").unwrap();
+    assert!((app.seconds - 3.0).abs() < 1.0);
+    let har = skew.iter().find(|s| s.source == "browser.har").unwrap();
+    assert!((har.seconds + 2.5).abs() < 1.0);
+}

@@ -9,6 +9,27 @@ use crate::model::{Dataset, EventView};
 
 mod sas_expired;
 
+mod benign_already_exists;
+mod benign_condition_not_met;
+mod benign_not_found_probe;
+mod client_timeout_or_network;
+mod container_create_race;
+mod container_missing;
+mod deleted_earlier;
+mod high_client_latency;
+mod lease_conflict;
+mod name_being_deleted;
+mod ops_common;
+mod percent_success_explained;
+mod retries_observed;
+mod retry_after_unacknowledged_success;
+mod server_timeout;
+mod throttling;
+#[cfg(test)]
+mod ops_testkit;
+#[cfg(test)]
+mod ops_tests;
+
 /// Finding severity (RULES.md § Default severities).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -143,7 +164,24 @@ pub trait Rule: Sync {
 
 /// Every rule, in the order their findings are listed when severities tie.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    &[&sas_expired::SasExpired]
+    &[
+        &sas_expired::SasExpired,
+        &deleted_earlier::DeletedEarlier,
+        &container_create_race::ContainerCreateRace,
+        &container_missing::ContainerMissing,
+        &retry_after_unacknowledged_success::RetryAfterUnacknowledgedSuccess,
+        &name_being_deleted::NameBeingDeleted,
+        &lease_conflict::LeaseConflict,
+        &benign_already_exists::BenignAlreadyExists,
+        &benign_not_found_probe::BenignNotFoundProbe,
+        &benign_condition_not_met::BenignConditionNotMet,
+        &throttling::Throttling,
+        &server_timeout::ServerTimeout,
+        &client_timeout_or_network::ClientTimeoutOrNetwork,
+        &high_client_latency::HighClientLatency,
+        &retries_observed::RetriesObserved,
+        &percent_success_explained::PercentSuccessExplained,
+    ]
 }
 
 /// Runs every rule and orders the findings by severity, then by count.

@@ -662,7 +662,13 @@ fn estimate_skew(
         if let Some(m) = median(set) {
             out.push(ClockSkewEstimate {
                 input: input as u16,
-                seconds: m,
+                // HTTP dates have whole seconds: a finer estimate from them would be noise.
+                seconds: if basis == SkewBasis::HttpDates {
+                    // `+ 0.0` turns a rounded -0.0 into 0.0.
+                    m.round() + 0.0
+                } else {
+                    m
+                },
                 pairs,
                 basis,
             });

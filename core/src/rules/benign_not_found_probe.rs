@@ -47,10 +47,15 @@ impl Rule for BenignNotFoundProbe {
                 e
             })
             .collect();
-        let cine = if then_created > 0 {
+        let cine = if then_created > 0 && n == 1 {
+            " It is the first step of CreateIfNotExists: the create follows under the same \
+             client request id."
+                .to_string()
+        } else if then_created > 0 {
             format!(
-                " {then_created} of them are the first step of CreateIfNotExists: the create \
-                 follows under the same client request id."
+                " {then_created} of them {} the first step of CreateIfNotExists: the create \
+                 follows under the same client request id.",
+                if then_created == 1 { "is" } else { "are" }
             )
         } else {
             String::new()
@@ -127,7 +132,7 @@ mod tests {
         assert_complete(f);
         assert_eq!(f.severity, Severity::Benign);
         assert_eq!(f.count, 2);
-        assert!(f.explanation.contains("1 of them"));
+        assert!(f.explanation.contains("1 of them is the first step"));
         assert_eq!(
             f.evidence[0].fields["part_of"],
             "CreateIfNotExists (a create follows)"

@@ -43,8 +43,21 @@ impl Rule for ContainerCreateRace {
             all_explicit &= pm.explicit;
             word = container_word(v.ev.service);
             let cv = cx.ds.view(race.create);
+            // The logs' own times (the comparison used clock-corrected ones).
+            let shift = |i: usize| {
+                let raw = cx.ds.events[i].time();
+                match (raw, time(cx, i)) {
+                    (Some(r), Some(c)) => r.seconds_since(c),
+                    _ => 0.0,
+                }
+            };
             let (ws, _) = span(cx, w).unwrap_or_default();
             let (cs, ce) = span(cx, race.create).unwrap_or_default();
+            let (ws, cs, ce) = (
+                ws.add_seconds(shift(w)),
+                cs.add_seconds(shift(race.create)),
+                ce.add_seconds(shift(race.create)),
+            );
             let mut e = Evidence::from_event(&v)
                 .field("operation", v.operation())
                 .field("container", pm.key.as_str())

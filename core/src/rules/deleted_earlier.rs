@@ -97,7 +97,10 @@ impl Rule for DeletedEarlier {
                     .field("operation", v.operation())
                     .field("resource", v.resource())
                     .field("deleted_key", k.as_str())
-                    .field("deleted_at", td.to_string())
+                    .field(
+                        "deleted_at",
+                        dv.time().map(|t| t.to_string()).unwrap_or_default(),
+                    )
                     .field("deleted_before", human_secs(gap))
                     .field("delete_operation", dv.operation())
                     .field("delete_logged_at", dv.cite());

@@ -158,6 +158,15 @@ pub(crate) fn container_key(resource: &str) -> Option<String> {
     Some(format!("/{account}/{name}"))
 }
 
+/// A key without its leading `/account`, for titles: `mailinglist/Smith/Ben`.
+pub(crate) fn display_key(key: &str) -> &str {
+    let k = key.trim_start_matches('/');
+    match k.split_once('/') {
+        Some((_, rest)) if !rest.is_empty() => rest,
+        _ => k,
+    }
+}
+
 /// The last segment of a key, for titles.
 pub(crate) fn short_name(key: &str) -> &str {
     key.trim_end_matches('/').rsplit('/').next().unwrap_or(key)

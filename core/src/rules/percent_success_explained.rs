@@ -153,9 +153,10 @@ impl Rule for PercentSuccessExplained {
                 .to_string()
         } else {
             format!(
-                "{} of the failed requests are expected answers (404 from existence checks, 409 \
-                 from create-if-not-exists, 304/412 from conditional requests); the service did \
-                 what was asked, and they do not count against availability.",
+                "Expected answers among the {} failed requests: {} (404 from existence checks, \
+                 409 from create-if-not-exists, 304/412 from conditional requests); for those \
+                 the service did what was asked, and they do not count against availability.",
+                t.failures.len(),
                 t.expected as u64
             )
         };

@@ -89,13 +89,15 @@ impl Rule for RetriesObserved {
         if evidence.is_empty() {
             return Vec::new();
         }
-        failed_statuses.sort_by(|a, b| b.1.cmp(&a.1));
+        failed_statuses.sort_by_key(|s| std::cmp::Reverse(s.1));
         let n = evidence.len();
         let why: Vec<String> = failed_statuses
             .iter()
             .take(5)
             .map(|(s, c)| match s {
                 0 => format!("no answer ×{c}"),
+                // The service succeeded but the client retried: it never saw this answer.
+                200..=299 => format!("{s}, an answer the client did not get, ×{c}"),
                 s => format!("{s} ×{c}"),
             })
             .collect();

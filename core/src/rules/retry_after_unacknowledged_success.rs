@@ -3,7 +3,7 @@
 //! request id, found the thing already gone (already there).
 
 use super::ops_common::{
-    confidence, finding, human_secs, is_delete, is_success, services, short_name, time,
+    confidence, display_key, finding, human_secs, is_delete, is_success, services, time,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::correlate::Request;
@@ -145,7 +145,7 @@ impl Rule for RetryAfterUnacknowledgedSuccess {
         }
         let n = found.len();
         let first = cx.ds.view(found[0].retry);
-        let name = short_name(first.resource()).to_string();
+        let name = display_key(first.resource()).to_string();
         let kind = if deletes == n {
             "delete"
         } else if deletes == 0 {

@@ -43,7 +43,10 @@ fn server_log_shows_the_successful_delete_and_the_failed_retry() {
     assert_eq!(e.client_request_id, CRID);
     assert_eq!(e.fields["first_attempt_status"], "204");
     assert_eq!(e.fields["retry_after"], "7.2 s");
-    assert!(f.title.contains("delete"));
+    assert_eq!(
+        f.title,
+        "A retried delete of 'mailinglist/pk/rk' failed with 404 although the first attempt had succeeded"
+    );
     assert!(f.kql.as_deref().unwrap().starts_with("StorageTableLogs"));
 }
 

@@ -49,7 +49,7 @@ impl Rule for ServerTimeout {
         if hits.is_empty() {
             return Vec::new();
         }
-        ops.sort_by(|a, b| b.1.cmp(&a.1));
+        ops.sort_by_key(|o| std::cmp::Reverse(o.1));
         let n = hits.len();
         let (minutes, span) = minutes_covered(cx, &hits);
         let evidence: Vec<Evidence> = hits

@@ -374,7 +374,11 @@ impl Correlation {
         // 3. Observations with no id that joined nothing: nearest compatible server row in time.
         let mut time_joined = vec![false; n];
         let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
-        if has_server {
+        // Only observers without a service request id can need it; a server log alone has none,
+        // and the bookkeeping below is not free on millions of rows.
+        let candidates =
+            has_server && (0..n).any(|i| is_observer(ds.events[i].source) && rids[i].is_none());
+        if candidates {
             let mut servers: Vec<(Timestamp, u32)> = (0..n as u32)
                 .filter(|&i| ds.events[i as usize].source == SourceKind::Server)
                 .filter_map(|i| Some((ds.events[i as usize].time()?, i)))

@@ -249,7 +249,7 @@ pub(crate) fn who(v: &EventView<'_>) -> Vec<(&'static str, String)> {
     out
 }
 
-/// Successful creates (any 201, and container creates that succeeded) and deletes per key, in
+/// Successful deletes per key, and successful creates of deleted names and of containers, in
 /// time order on the service's clock.
 #[derive(Default)]
 pub(crate) struct History {
@@ -260,17 +260,28 @@ pub(crate) struct History {
 impl History {
     pub fn build(cx: &Context<'_>) -> History {
         let mut h = History::default();
-        for (_, i) in primaries(cx) {
+        let done: Vec<(usize, Timestamp)> = primaries(cx)
+            .into_iter()
+            .filter(|&(_, i)| is_success(cx.ds.events[i].status))
+            .filter_map(|(_, i)| Some((i, time(cx, i)?)))
+            .collect();
+        for &(i, t) in &done {
             let v = cx.ds.view(i);
-            if !is_success(v.ev.status) || v.resource().is_empty() {
+            if is_delete(&v) && !v.resource().is_empty() {
+                let key = v.resource().trim_end_matches('/').to_string();
+                h.deletes.entry(key).or_default().push((t, i));
+            }
+        }
+        // Creates matter only for names that were deleted and for containers; keeping every
+        // uploaded blob's key would cost a map entry per upload in large logs.
+        for &(i, t) in &done {
+            let v = cx.ds.view(i);
+            if is_delete(&v) || !(v.ev.status == 201 || is_container_create(&v)) {
                 continue;
             }
-            let Some(t) = time(cx, i) else { continue };
-            let key = v.resource().trim_end_matches('/').to_string();
-            if is_delete(&v) {
-                h.deletes.entry(key).or_default().push((t, i));
-            } else if v.ev.status == 201 || is_container_create(&v) {
-                h.creates.entry(key).or_default().push((t, i));
+            let key = v.resource().trim_end_matches('/');
+            if is_container_create(&v) || h.deletes.contains_key(key) {
+                h.creates.entry(key.to_string()).or_default().push((t, i));
             }
         }
         for v in h.deletes.values_mut().chain(h.creates.values_mut()) {

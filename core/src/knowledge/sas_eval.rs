@@ -412,6 +412,23 @@ pub struct SasRequest {
 }
 
 impl SasRequest {
+    /// What a pasted URL tells (the standalone decoder): service, resource, scheme, and the
+    /// operation when the method is given. Time, caller address and version stay unknown unless
+    /// the caller fills them in.
+    pub fn for_url(url: &str, method: crate::model::Method) -> SasRequest {
+        let Some(u) = crate::knowledge::url::StorageUrl::parse(url) else {
+            return SasRequest::default();
+        };
+        SasRequest {
+            service: u.service(),
+            operation: operations::infer(method, url).to_string(),
+            resource: u.resource_key(),
+            scheme: Some(u.scheme.to_ascii_lowercase()).filter(|s| !s.is_empty()),
+            x_ms_version: u.param("api-version").map(|v| v.into_owned()),
+            ..Default::default()
+        }
+    }
+
     /// Everything one event tells about its request.
     pub fn from_event(v: &EventView<'_>) -> SasRequest {
         let url = v.extra(Field::Url).unwrap_or("");
@@ -1611,6 +1628,23 @@ mod tests {
             .unwrap();
         assert_eq!(sv.verdict, Verdict::Ok);
         assert!(sv.reason.contains("2021-08-06"));
+    }
+
+    #[test]
+    fn decoder_with_a_pasted_url() {
+        let url = "http://a.queue.core.windows.net/jobs/messages?sv=2019-02-02&ss=b&srt=sco&sp=rwdlacup&spr=https&se=2030-01-01T00:00:00Z&sig=c2ln";
+        let r = SasRequest::for_url(url, crate::model::Method::Post);
+        assert_eq!(r.service, Service::Queue);
+        assert_eq!(r.operation, "PutMessage");
+        assert_eq!(r.scheme.as_deref(), Some("http"));
+        let c = evaluate(&SasToken::from_url(url).unwrap(), &r);
+        assert_eq!(verdict(&c, "ss"), Verdict::Fails);
+        assert_eq!(verdict(&c, "spr"), Verdict::Fails);
+        assert_eq!(verdict(&c, "sp"), Verdict::Ok);
+        assert_eq!(
+            SasRequest::for_url("not a url", crate::model::Method::Get),
+            SasRequest::default()
+        );
     }
 
     #[test]

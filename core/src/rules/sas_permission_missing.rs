@@ -5,13 +5,15 @@
 //! The operation and the letter it needs come from the SAS evaluation; with a stored access
 //! policy (`si`) the permissions are in the policy and not in the token, and the finding says so.
 
+use std::collections::HashMap;
+
 use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::auth_failure::{classify, Problem};
 use crate::knowledge::sas_eval::{
     candidate_operations, describe_options, evaluate, missing_letters, need, SasCheck, Verdict,
 };
-use crate::model::{EventView, Field, Service};
+use crate::model::{EventView, Field, Service, Sym};
 
 pub struct SasPermissionMissing;
 
@@ -59,22 +61,22 @@ fn scope_fails(checks: &[SasCheck]) -> bool {
     })
 }
 
-/// An earlier success on the same resource, with no delete after it: the resource existed.
-fn existed<'a>(cx: &Context<'a>, v: &EventView<'a>) -> Option<EventView<'a>> {
-    let res = v.resource();
-    if res.is_empty() {
-        return None;
-    }
-    let mut last: Option<EventView<'a>> = None;
-    for w in cx.ds.iter() {
-        if w.index == v.index {
-            break; // events are in time order
-        }
-        if w.resource() == res && (200..300).contains(&w.ev.status) {
-            last = Some(w);
+/// The last success on each resource so far, kept while the events are walked in time order
+/// (an earlier success with no delete after it shows the resource existed).
+#[derive(Default)]
+struct LastSuccess(HashMap<Sym, usize>);
+
+impl LastSuccess {
+    fn note(&mut self, v: &EventView<'_>) {
+        if (200..300).contains(&v.ev.status) && !v.resource().is_empty() {
+            self.0.insert(v.ev.resource, v.index);
         }
     }
-    last.filter(|w| !ac::operation(w).starts_with("Delete"))
+
+    fn existed<'a>(&self, cx: &Context<'a>, v: &EventView<'_>) -> Option<EventView<'a>> {
+        let w = cx.ds.view(*self.0.get(&v.ev.resource)?);
+        (!ac::operation(&w).starts_with("Delete")).then_some(w)
+    }
 }
 
 fn container_of(resource: &str) -> String {
@@ -86,8 +88,11 @@ fn container_of(resource: &str) -> String {
         .to_string()
 }
 
-fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
+fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row> {
     let token = v.sas()?;
+    if !v.ev.is_failure() {
+        return None;
+    }
     let problem = classify(v);
     let mut req = ac::sas_request(cx, v);
     let mut checks = evaluate(token, &req);
@@ -123,7 +128,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
             if scope_fails(&checks) || sp.verdict == Verdict::Ok {
                 return None;
             }
-            let w = existed(cx, v)?;
+            let w = seen.existed(cx, v)?;
             evidence = evidence.field(
                 "resource_existed",
                 format!(
@@ -242,13 +247,15 @@ impl Rule for SasPermissionMissing {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut rows: Vec<Row> = Vec::new();
         let mut services: Vec<Service> = Vec::new();
+        let mut seen = LastSuccess::default();
         for v in cx.ds.iter() {
-            if let Some(r) = judge(cx, &v) {
+            if let Some(r) = judge(cx, &v, &seen) {
                 if !services.contains(&v.ev.service) {
                     services.push(v.ev.service);
                 }
                 rows.push(r);
             }
+            seen.note(&v);
         }
         if rows.is_empty() {
             return Vec::new();

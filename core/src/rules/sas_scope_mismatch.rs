@@ -40,8 +40,10 @@ fn is_scope_failure(t: &SasToken, c: &SasCheck) -> bool {
 
 fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
     let token = v.sas()?;
+    if !v.ev.is_failure() {
+        return None;
+    }
     let problem = classify(v);
-    let checks = evaluate(token, &ac::sas_request(cx, v));
     let stated_field = match &problem {
         Some(Problem::ServiceMismatch) => Some("ss"),
         Some(Problem::ResourceTypeMismatch) => Some("srt"),
@@ -52,6 +54,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
         None if is_forbidden(v) => None,
         _ => return None,
     };
+    let checks = evaluate(token, &ac::sas_request(cx, v));
     let (field, check) = match stated_field {
         Some(f) => (
             f,

@@ -7,12 +7,14 @@
 //! trace prints it), the two are compared line by line: identical strings point at the key,
 //! differing ones name the part that differs.
 
+use std::collections::HashMap;
+
 use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::auth_failure::{classify, is_forbidden, request_version, Problem};
 use crate::knowledge::sas_eval::{evaluate, Verdict, SKEW_ALLOWANCE_SECS};
 use crate::knowledge::string_to_sign::{self as sts, Diff, StsKind};
-use crate::model::{EventView, Field, Timestamp};
+use crate::model::{EventView, Field, Sym, Timestamp};
 
 pub struct SignatureMismatch;
 
@@ -75,35 +77,43 @@ fn signed_date(v: &EventView<'_>, client: Option<&str>) -> Option<Timestamp> {
         })
 }
 
-/// The last success before `v` that used the same credentials: the same SAS token, or Shared
-/// Key on the same account from the same log. A success followed by signature failures points at
-/// a key that changed in between.
-fn worked_before<'a>(cx: &Context<'a>, v: &EventView<'a>) -> Option<EventView<'a>> {
-    let sas_of = |w: &EventView<'_>| w.extras().find(|(f, _)| *f == Field::Sas).map(|x| x.1);
-    let mine = sas_of(v);
-    let shared_key = |w: &EventView<'_>| {
-        w.ev.auth == crate::model::AuthKind::SharedKey || w.extra(Field::StringToSign).is_some()
-    };
-    let mut last = None;
-    for w in cx.ds.iter() {
-        if w.index == v.index {
-            break; // events are in time order
-        }
-        if !(200..300).contains(&w.ev.status) || w.account() != v.account() {
-            continue;
-        }
-        let same = match mine {
-            Some(t) => sas_of(&w) == Some(t),
-            None => w.ev.input == v.ev.input && sas_of(&w).is_none() && shared_key(&w),
-        };
-        if same {
-            last = Some(w);
-        }
-    }
-    last
+/// Which credentials signed a request: a SAS token (by its index in the dataset), or Shared Key
+/// from one log.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Cred {
+    Sas(u32),
+    SharedKey(u16),
 }
 
-fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
+fn cred(v: &EventView<'_>) -> Option<Cred> {
+    if let Some((_, i)) = v.extras().find(|(f, _)| *f == Field::Sas) {
+        return Some(Cred::Sas(i));
+    }
+    (v.ev.auth == crate::model::AuthKind::SharedKey || v.extra(Field::StringToSign).is_some())
+        .then_some(Cred::SharedKey(v.ev.input))
+}
+
+/// When the same credentials last succeeded on the same account, kept while the events are
+/// walked in time order. A success followed by signature failures points at a key that changed
+/// in between.
+#[derive(Default)]
+struct LastSuccess(HashMap<(Sym, Cred), Timestamp>);
+
+impl LastSuccess {
+    fn note(&mut self, v: &EventView<'_>) {
+        if (200..300).contains(&v.ev.status) {
+            if let (Some(c), Some(t)) = (cred(v), v.time()) {
+                self.0.insert((v.ev.account, c), t);
+            }
+        }
+    }
+
+    fn before(&self, v: &EventView<'_>) -> Option<Timestamp> {
+        self.0.get(&(v.ev.account, cred(v)?)).copied()
+    }
+}
+
+fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row> {
     let problem = classify(v);
     let stated = matches!(problem, Some(Problem::SignatureMismatch));
     let token = v.sas();
@@ -141,7 +151,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
     }
     let server = server_string(cx, v);
     let mut e = ac::evidence(v, problem.as_ref());
-    let worked = worked_before(cx, v).and_then(|w| w.time());
+    let worked = seen.before(v);
     if let Some(t) = worked {
         e = e.field("same_credentials_worked_at", t.to_string());
     }
@@ -199,7 +209,14 @@ impl Rule for SignatureMismatch {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let rows: Vec<Row> = cx.ds.iter().filter_map(|v| judge(cx, &v)).collect();
+        let mut seen = LastSuccess::default();
+        let mut rows: Vec<Row> = Vec::new();
+        for v in cx.ds.iter() {
+            if let Some(r) = judge(cx, &v, &seen) {
+                rows.push(r);
+            }
+            seen.note(&v);
+        }
         if rows.is_empty() {
             return Vec::new();
         }

@@ -596,6 +596,34 @@ mod tests {
     }
 
     #[test]
+    fn server_row_of_the_article_404_sas_authorization_error() {
+        // The guide's $logs row: GetBlobProperties, SASAuthorizationError, 404, Sas.
+        let row = RawEvent {
+            time: t("2014-05-30T06:17:48.4473697Z"),
+            source: crate::model::SourceKind::Server,
+            status: 404,
+            method: Method::Head,
+            operation: "GetBlobProperties".into(),
+            error_code: "SASAuthorizationError".into(),
+            response_type: crate::model::ResponseType::AuthorizationError,
+            auth: crate::model::AuthKind::Sas,
+            url: "https://domemaildist.blob.core.windows.net/azureimblobcontainer/blobCreatedViaSAS.txt?sv=2014-02-14&sr=c&si=mypolicy&sig=XXXXX&;api-version=2014-02-14".into(),
+            ..Default::default()
+        };
+        let f = run(&SasPermissionMissing, &dataset(vec![row]));
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert!(
+            f.title.starts_with("GetBlobProperties was refused"),
+            "{}",
+            f.title
+        );
+        assert!(f.explanation.contains("404 Not Found"));
+        assert_eq!(f.evidence[0].fields["needs"], "r (read)");
+        assert_eq!(f.evidence[0].error_code, "SASAuthorizationError");
+    }
+
+    #[test]
     fn quiet_for_success_oauth_and_other_causes() {
         let ok_url = "https://acct.blob.core.windows.net/c/b?sv=2020-08-04&sr=c&sp=rw&se=2030-01-01T00:00:00Z&sig=c2ln";
         let ok = put(ok_url, 201, "");

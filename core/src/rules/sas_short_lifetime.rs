@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
-use crate::knowledge::auth_failure::{human_duration, time_window_failure, WindowSide};
+use crate::knowledge::auth_failure::{classify, human_duration, time_window_failure, WindowSide};
 use crate::knowledge::sas_eval::SHORT_LIFETIME_SECS;
 use crate::model::{Field, Timestamp};
 
@@ -67,7 +67,7 @@ impl Rule for SasShortLifetime {
                 by_service |= svc;
                 let v = cx.ds.view(i);
                 evidence.push(
-                    ac::with_token(ac::evidence(&v, None), token)
+                    ac::with_token(ac::evidence(&v, classify(&v).as_ref()), token)
                         .field(
                             if from_st {
                                 "lifetime"
@@ -181,6 +181,7 @@ mod tests {
         assert_eq!(e.fields["lifetime"], "5 min");
         assert_eq!(e.fields["failed_at"], "after se");
         assert_eq!(e.fields["uses_of_token"], "2");
+        assert_eq!(e.error_code, "");
     }
 
     #[test]

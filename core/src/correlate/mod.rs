@@ -187,6 +187,44 @@ enum IdKey {
     Text(u32),
 }
 
+/// A multiply-rotate hasher for id keys: the ids are random already, so this is enough, and it
+/// is much cheaper than the default SipHash over millions of rows.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(26);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.write_u64(v as u64);
+        self.write_u64((v >> 64) as u64);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+}
+
+type IdMap<V> = HashMap<IdKey, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 fn parse_guid(s: &str) -> Option<u128> {
     let b = s.as_bytes();
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
@@ -329,8 +367,8 @@ impl Correlation {
         let mut at = Dsu::new(n);
 
         // 1. Ids.
-        let mut by_rid: HashMap<IdKey, u32> = HashMap::new();
-        let mut by_crid: HashMap<IdKey, u32> = HashMap::new();
+        let mut by_rid: IdMap<u32> = IdMap::default();
+        let mut by_crid: IdMap<u32> = IdMap::default();
         let mut rids: Vec<Option<IdKey>> = Vec::with_capacity(n);
         let mut crids: Vec<Option<IdKey>> = Vec::with_capacity(n);
         for v in ds.iter() {
@@ -373,38 +411,45 @@ impl Correlation {
 
         // 3. Observations with no id that joined nothing: nearest compatible server row in time.
         let mut time_joined = vec![false; n];
+        let mut group_has_server = vec![false; n];
+        for i in 0..n as u32 {
+            if ds.events[i as usize].source == SourceKind::Server {
+                group_has_server[rq.find(i) as usize] = true;
+            }
+        }
+        // Observers without a service request id whose request no server row joined.
+        let candidates: Vec<u32> = (0..n as u32)
+            .filter(|&i| {
+                let e = &ds.events[i as usize];
+                is_observer(e.source) && rids[i as usize].is_none() && e.time().is_some()
+            })
+            .filter(|&i| !group_has_server[rq.find(i) as usize])
+            .collect();
         let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
-        // Only observers without a service request id can need it; a server log alone has none,
-        // and the bookkeeping below is not free on millions of rows.
-        let candidates =
-            has_server && (0..n).any(|i| is_observer(ds.events[i].source) && rids[i].is_none());
-        if candidates {
+        if has_server && !candidates.is_empty() {
             let mut servers: Vec<(Timestamp, u32)> = (0..n as u32)
                 .filter(|&i| ds.events[i as usize].source == SourceKind::Server)
                 .filter_map(|i| Some((ds.events[i as usize].time()?, i)))
                 .collect();
             servers.sort();
-            let mut group_has_server = vec![false; n];
+            // Which observing inputs each request already has (a server row can be matched by
+            // at most one observation per input). Server inputs never ask, so they are left out.
             let mut inputs_of: HashMap<u32, Vec<u16>> = HashMap::new();
             for i in 0..n as u32 {
-                let r = rq.find(i);
                 let e = &ds.events[i as usize];
-                if e.source == SourceKind::Server {
-                    group_has_server[r as usize] = true;
+                if !is_observer(e.source) {
+                    continue;
                 }
-                let v = inputs_of.entry(r).or_default();
+                let v = inputs_of.entry(rq.find(i)).or_default();
                 if !v.contains(&e.input) {
                     v.push(e.input);
                 }
             }
-            for i in 0..n as u32 {
+            for i in candidates {
                 let e = &ds.events[i as usize];
-                if !is_observer(e.source) || rids[i as usize].is_some() {
-                    continue;
-                }
                 let r = rq.find(i);
                 if group_has_server[r as usize] {
-                    continue;
+                    continue; // joined by an earlier match in this loop
                 }
                 let Some(tc) = corrected(i) else { continue };
                 let known = skew_by_input
@@ -512,20 +557,38 @@ impl Correlation {
         for (k, _) in order {
             let g = &request_groups[k];
             let r = requests.len() as u32;
+            if let [i] = g[..] {
+                // Most rows of a large server log are requests seen once.
+                let mut req = Request {
+                    events: vec![i],
+                    ..Default::default()
+                };
+                req.sources.insert(ds.events[i as usize].source);
+                request_of[i as usize] = r;
+                requests.push(req);
+                continue;
+            }
             let mut rows: Vec<(Option<Timestamp>, u32, Option<Timestamp>, u32)> = g
                 .iter()
                 .map(|&i| (None, at.find(i), corrected(i), i))
                 .collect();
             // An attempt's time is its earliest observation (the service row's, when present).
-            let mut attempt_time: HashMap<u32, Option<Timestamp>> = HashMap::new();
+            let mut attempt_time: Vec<(u32, Option<Timestamp>)> = Vec::new();
             for &(_, a, t, _) in &rows {
-                let slot = attempt_time.entry(a).or_insert(t);
-                if t.is_some() && (slot.is_none() || t < *slot) {
-                    *slot = t;
+                match attempt_time.iter_mut().find(|(x, _)| *x == a) {
+                    Some((_, slot)) => {
+                        if t.is_some() && (slot.is_none() || t < *slot) {
+                            *slot = t;
+                        }
+                    }
+                    None => attempt_time.push((a, t)),
                 }
             }
             for row in &mut rows {
-                row.0 = attempt_time.get(&row.1).copied().flatten();
+                row.0 = attempt_time
+                    .iter()
+                    .find(|(x, _)| *x == row.1)
+                    .and_then(|(_, t)| *t);
             }
             rows.sort();
             let mut req = Request::default();
@@ -600,6 +663,10 @@ fn estimate_skew(
     }
     let mut per_input: Vec<Pairs> = (0..ds.inputs.len()).map(|_| Pairs::default()).collect();
     for g in groups {
+        let observed = g.iter().any(|&i| is_observer(ds.events[i as usize].source));
+        if !observed {
+            continue;
+        }
         let servers: Vec<u32> = g
             .iter()
             .copied()

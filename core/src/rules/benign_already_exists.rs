@@ -1,7 +1,9 @@
 //! `benign-already-exists`: create-if-not-exists calls that found the resource already there.
 //! They count as failures in PercentSuccess but are the normal answer.
 
-use super::ops_common::{breakdown, confidence, expected_attempts, finding, services};
+use super::ops_common::{
+    breakdown, confidence, expected_attempts, finding, listed, services, Seen,
+};
 use super::retry_after_unacknowledged_success::pairs;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::Expected;
@@ -26,7 +28,7 @@ impl Rule for BenignAlreadyExists {
             return Vec::new();
         }
         let n = hits.len();
-        let evidence: Vec<Evidence> = hits
+        let evidence: Vec<Evidence> = listed(&hits)
             .iter()
             .map(|&i| {
                 let v = cx.ds.view(i);
@@ -58,6 +60,7 @@ impl Rule for BenignAlreadyExists {
             ],
             confidence(Level::High, ""),
             evidence,
+            Some(Seen::of(cx, &hits)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe("where StatusCode == \"409\" and StatusText endswith \"AlreadyExists\"")

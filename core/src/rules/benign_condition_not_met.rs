@@ -1,7 +1,9 @@
 //! `benign-condition-not-met`: conditional requests answered "not modified" (304) or
 //! "precondition failed" (412) as they were designed to be.
 
-use super::ops_common::{breakdown, confidence, expected_attempts, finding, services};
+use super::ops_common::{
+    breakdown, confidence, expected_attempts, finding, listed, services, Seen,
+};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::Expected;
 use crate::model::Field;
@@ -22,14 +24,14 @@ impl Rule for BenignConditionNotMet {
             return Vec::new();
         }
         let n = hits.len();
-        let mut refused_writes = 0usize;
-        let evidence: Vec<Evidence> = hits
+        let refused_writes = hits
+            .iter()
+            .filter(|&&i| cx.ds.events[i].status == 412)
+            .count();
+        let evidence: Vec<Evidence> = listed(&hits)
             .iter()
             .map(|&i| {
                 let v = cx.ds.view(i);
-                if v.ev.status == 412 {
-                    refused_writes += 1;
-                }
                 let mut e = Evidence::from_event(&v)
                     .field("operation", v.operation())
                     .field("resource", v.resource());
@@ -72,6 +74,7 @@ impl Rule for BenignConditionNotMet {
             ],
             confidence(Level::High, ""),
             evidence,
+            Some(Seen::of(cx, &hits)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(

@@ -2,7 +2,7 @@
 //! CreateIfNotExists / DeleteIfExists) that answered 404. The answer is the information asked for.
 
 use super::ops_common::{
-    breakdown, confidence, expected_attempts, finding, is_container_create, services,
+    breakdown, confidence, expected_attempts, finding, is_container_create, listed, services, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::correlate::Request;
@@ -24,27 +24,29 @@ impl Rule for BenignNotFoundProbe {
             return Vec::new();
         }
         let n = hits.len();
-        let mut then_created = 0usize;
-        let evidence: Vec<Evidence> = hits
+        // The probe of CreateIfNotExists: a create follows under the same client request id.
+        let followed_by_create = |i: usize| {
+            let v = cx.ds.view(i);
+            cx.correlation.request_for(i).is_some_and(|req| {
+                req.attempts().any(|a| {
+                    let p = cx.ds.view(Request::primary(cx.ds, a) as usize);
+                    p.index != i && is_container_create(&p) && p.time() >= v.time()
+                })
+            })
+        };
+        let then_created = hits.iter().filter(|&&i| followed_by_create(i)).count();
+        let evidence: Vec<Evidence> = listed(&hits)
             .iter()
             .map(|&i| {
                 let v = cx.ds.view(i);
-                let mut e = Evidence::from_event(&v)
+                let e = Evidence::from_event(&v)
                     .field("operation", v.operation())
                     .field("resource", v.resource());
-                // The probe of CreateIfNotExists: a create follows under the same client
-                // request id.
-                if let Some(req) = cx.correlation.request_for(i) {
-                    let created = req.attempts().any(|a| {
-                        let p = cx.ds.view(Request::primary(cx.ds, a) as usize);
-                        p.index != i && is_container_create(&p) && p.time() >= v.time()
-                    });
-                    if created {
-                        then_created += 1;
-                        e = e.field("part_of", "CreateIfNotExists (a create follows)");
-                    }
+                if followed_by_create(i) {
+                    e.field("part_of", "CreateIfNotExists (a create follows)")
+                } else {
+                    e
                 }
-                e
             })
             .collect();
         let cine = if then_created > 0 && n == 1 {
@@ -82,6 +84,7 @@ impl Rule for BenignNotFoundProbe {
             ],
             confidence(Level::High, ""),
             evidence,
+            Some(Seen::of(cx, &hits)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(

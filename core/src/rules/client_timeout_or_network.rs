@@ -2,7 +2,7 @@
 //! server log's ClientTimeoutError / NetworkError rows, and timeouts or connection failures in
 //! client logs.
 
-use super::ops_common::{confidence, finding, services};
+use super::ops_common::{confidence, finding, services, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::model::{EventView, Field, ResponseType, SourceKind};
 use crate::report::kql::Kql;
@@ -89,14 +89,21 @@ impl Rule for ClientTimeoutOrNetwork {
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut evidence = Vec::new();
+        let mut speakers: Vec<usize> = Vec::new();
         let (mut timeouts, mut connections) = (0usize, 0usize);
         let mut server_rows = 0usize;
         let mut done_after_all = 0usize;
         for req in &cx.correlation.requests {
             for a in req.attempts() {
-                let views: Vec<EventView<'_>> = a.iter().map(|&i| cx.ds.view(i as usize)).collect();
-                let server = views.iter().find_map(|v| server_side(v).map(|k| (k, *v)));
-                let client = views.iter().find_map(|v| client_side(v).map(|k| (k, *v)));
+                let view = |i: &u32| cx.ds.view(*i as usize);
+                let server = a
+                    .iter()
+                    .map(view)
+                    .find_map(|v| server_side(&v).map(|k| (k, v)));
+                let client = a
+                    .iter()
+                    .map(view)
+                    .find_map(|v| client_side(&v).map(|k| (k, v)));
                 let (kind, speaker) = match (server, client) {
                     (Some((k, s)), _) => {
                         server_rows += 1;
@@ -109,6 +116,17 @@ impl Rule for ClientTimeoutOrNetwork {
                     Kind::Timeout => timeouts += 1,
                     Kind::Connection => connections += 1,
                 }
+                speakers.push(speaker.index);
+                // The service's own row for the same attempt says it completed the work.
+                let done = a.iter().map(view).find(|v| {
+                    v.ev.source == SourceKind::Server && (200..300).contains(&v.ev.status)
+                });
+                if done.is_some() {
+                    done_after_all += 1;
+                }
+                if evidence.len() >= super::MAX_EVIDENCE {
+                    continue;
+                }
                 let mut e = Evidence::from_event(&speaker)
                     .field("operation", speaker.operation())
                     .field("resource", speaker.resource())
@@ -119,16 +137,10 @@ impl Rule for ClientTimeoutOrNetwork {
                             Kind::Connection => "the connection failed or was closed",
                         },
                     );
-                if let Some((_, c)) = client {
-                    if let Some(d) = c.extra(Field::Detail) {
-                        e = e.field("client_detail", d);
-                    }
+                if let Some(d) = client.and_then(|(_, c)| c.extra(Field::Detail)) {
+                    e = e.field("client_detail", d);
                 }
-                // The service's own row for the same attempt says it completed the work.
-                if let Some(s) = views.iter().find(|v| {
-                    v.ev.source == SourceKind::Server && (200..300).contains(&v.ev.status)
-                }) {
-                    done_after_all += 1;
+                if let Some(s) = done {
                     e = e.field("service_status", s.ev.status.to_string());
                 }
                 if speaker.ev.e2e_ms.is_finite() {
@@ -137,10 +149,10 @@ impl Rule for ClientTimeoutOrNetwork {
                 evidence.push(e);
             }
         }
-        if evidence.is_empty() {
+        if speakers.is_empty() {
             return Vec::new();
         }
-        let n = evidence.len();
+        let n = speakers.len();
         let what = match (timeouts, connections) {
             (_, 0) => "timed out on the client side",
             (0, _) => "lost their connection",
@@ -192,6 +204,7 @@ impl Rule for ClientTimeoutOrNetwork {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &speakers)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(

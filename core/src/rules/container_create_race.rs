@@ -4,7 +4,7 @@
 
 use super::ops_common::{
     confidence, container_word, finding, human_secs, parent_missing, primaries, race_for, services,
-    short_name, span, time, ContainerActivity, History,
+    short_name, span, time, ContainerActivity, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -23,6 +23,7 @@ impl Rule for ContainerCreateRace {
         let activity = ContainerActivity::build(cx);
         let history = History::build(cx);
         let mut evidence = Vec::new();
+        let mut writes: Vec<usize> = Vec::new();
         let mut cited: Vec<usize> = Vec::new();
         let mut all_explicit = true;
         let mut containers: Vec<String> = Vec::new();
@@ -73,7 +74,10 @@ impl Rule for ContainerCreateRace {
                     "not logged (a 404 on a write can only be the container)",
                 );
             }
-            evidence.push(e);
+            writes.push(w);
+            if evidence.len() < super::MAX_EVIDENCE {
+                evidence.push(e);
+            }
             if !containers.contains(&pm.key) {
                 containers.push(pm.key.clone());
             }
@@ -100,7 +104,7 @@ impl Rule for ContainerCreateRace {
         if evidence.is_empty() {
             return Vec::new();
         }
-        let n = evidence.len();
+        let n = writes.len();
         evidence.truncate(super::MAX_EVIDENCE - cited.len().min(10));
         for c in cited.iter().take(10) {
             let cv = cx.ds.view(*c);
@@ -164,7 +168,7 @@ impl Rule for ContainerCreateRace {
                 "GetContainerProperties",
             ),
         };
-        let mut f = finding(
+        let f = finding(
             self.id(),
             self.default_severity(),
             title,
@@ -181,6 +185,7 @@ impl Rule for ContainerCreateRace {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &writes)),
             |a, b| {
                 let failures = Kql::from(&svcs, a, b)
                     .pipe(format!("where StatusCode == \"404\" and StatusText == \"{missing}\""))
@@ -210,7 +215,6 @@ impl Rule for ContainerCreateRace {
                     .build()
             },
         );
-        f.count = n as u64;
         vec![f]
     }
 }

@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_key, container_word, finding, parent_missing, primaries, race_for,
-    services, short_name, time, ContainerActivity, History,
+    services, short_name, time, ContainerActivity, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -16,7 +16,10 @@ pub struct ContainerMissing;
 struct Missing {
     key: String,
     word: &'static str,
+    /// Evidence rows, at most [`super::MAX_EVIDENCE`].
     failures: Vec<Evidence>,
+    /// Every failing request.
+    events: Vec<usize>,
     explicit: bool,
     created_before: Option<Timestamp>,
     created_after: Option<(Timestamp, String)>,
@@ -76,6 +79,7 @@ impl Rule for ContainerMissing {
                         key: pm.key.clone(),
                         word: container_word(v.ev.service),
                         failures: Vec::new(),
+                        events: Vec::new(),
                         explicit: false,
                         created_before: None,
                         created_after: None,
@@ -83,7 +87,10 @@ impl Rule for ContainerMissing {
                     missing.last_mut().expect("just pushed")
                 }
             };
-            m.failures.push(e);
+            m.events.push(i);
+            if m.failures.len() < super::MAX_EVIDENCE {
+                m.failures.push(e);
+            }
             m.explicit |= pm.explicit;
             m.created_before = m.created_before.or(created_before);
             if m.created_after.is_none() {
@@ -102,7 +109,7 @@ impl ContainerMissing {
     fn report(&self, cx: &Context<'_>, m: Missing, has_server: bool) -> Finding {
         let name = short_name(&m.key).to_string();
         let word = m.word;
-        let n = m.failures.len();
+        let n = m.events.len();
         let account = container_key(&m.key)
             .and_then(|k| k.split('/').nth(1).map(str::to_string))
             .unwrap_or_default();
@@ -180,6 +187,7 @@ impl ContainerMissing {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &m.events)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(format!(

@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_key, finding, human_secs, primaries, race_for, services, short_name,
-    time, who, ContainerActivity, History,
+    time, who, ContainerActivity, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -54,6 +54,7 @@ impl Rule for DeletedEarlier {
         }
         let activity = ContainerActivity::build(cx);
         let mut evidence = Vec::new();
+        let mut failing: Vec<usize> = Vec::new();
         let mut deletes_cited: Vec<usize> = Vec::new();
         let mut callers: Vec<String> = Vec::new();
         let mut same: Vec<Option<bool>> = Vec::new();
@@ -136,7 +137,10 @@ impl Rule for DeletedEarlier {
                 if !same_clock && gap < 2.0 {
                     all_strong = false;
                 }
-                evidence.push(e);
+                failing.push(i);
+                if evidence.len() < super::MAX_EVIDENCE {
+                    evidence.push(e);
+                }
                 if !deletes_cited.contains(&d) {
                     deletes_cited.push(d);
                 }
@@ -146,7 +150,7 @@ impl Rule for DeletedEarlier {
         if evidence.is_empty() {
             return Vec::new();
         }
-        let n = evidence.len();
+        let n = failing.len();
         // Keep room for the deletes themselves under the evidence cap.
         evidence.truncate(super::MAX_EVIDENCE - deletes_cited.len().min(10));
         for d in deletes_cited.iter().take(10) {
@@ -220,7 +224,7 @@ impl Rule for DeletedEarlier {
             )
         };
         let svcs = services(cx, &evidence);
-        let mut f = finding(
+        let f = finding(
             self.id(),
             self.default_severity(),
             title,
@@ -239,6 +243,7 @@ impl Rule for DeletedEarlier {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &failing)),
             |a, b| {
                 let deletes = Kql::from(&svcs, a, b)
                     .pipe(format!(
@@ -270,7 +275,6 @@ impl Rule for DeletedEarlier {
                     .build()
             },
         );
-        f.count = n as u64;
         vec![f]
     }
 }

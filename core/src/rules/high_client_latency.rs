@@ -1,7 +1,7 @@
 //! `high-client-latency`: requests spent much longer end to end than inside the service, so the
 //! client or the network is the slow part (the guide's "Nagle warning" heuristic).
 
-use super::ops_common::{confidence, finding, is_success, primaries, services};
+use super::ops_common::{confidence, finding, is_success, primaries, services, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::model::Service;
 use crate::report::kql::Kql;
@@ -52,6 +52,7 @@ impl Rule for HighClientLatency {
         let median_gap = gaps[gaps.len() / 2];
         let evidence: Vec<Evidence> = hits
             .iter()
+            .take(super::MAX_EVIDENCE)
             .map(|&(i, gap)| {
                 let v = cx.ds.view(i);
                 Evidence::from_event(&v)
@@ -103,6 +104,7 @@ impl Rule for HighClientLatency {
                  at the time.",
             ),
             evidence,
+            Some(Seen::of(cx, &hits.iter().map(|h| h.0).collect::<Vec<_>>())),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe("where StatusCode startswith \"2\"")

@@ -1,7 +1,7 @@
 //! `lease-conflict`: a write or delete met a lease it did not hold, presented a lease id that does
 //! not match, or tried to take a lease that someone else holds.
 
-use super::ops_common::{confidence, finding, primaries, services, short_name};
+use super::ops_common::{confidence, finding, listed, primaries, services, short_name, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::model::{EventView, Field};
 use crate::report::kql::Kql;
@@ -71,37 +71,44 @@ impl Rule for LeaseConflict {
         Severity::Warning
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut evidence = Vec::new();
+        let mut hits: Vec<usize> = Vec::new();
         let mut kinds: Vec<Kind> = Vec::new();
-        let mut objects: Vec<String> = Vec::new();
+        let mut objects: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for (_, i) in primaries(cx) {
             let v = cx.ds.view(i);
             let Some(k) = kind(&v) else { continue };
             if !kinds.contains(&k) {
                 kinds.push(k);
             }
-            let name = short_name(v.resource()).to_string();
-            if !name.is_empty() && !objects.contains(&name) {
-                objects.push(name);
+            let name = short_name(v.resource());
+            if !name.is_empty() && !objects.contains(name) {
+                objects.insert(name.to_string());
             }
-            let mut e = Evidence::from_event(&v)
-                .field("operation", v.operation())
-                .field("resource", v.resource());
-            if let Some(l) = v.extra(Field::LeaseId) {
-                e = e.field("lease_id_sent", l);
-            }
-            evidence.push(e);
+            hits.push(i);
         }
-        if evidence.is_empty() {
+        if hits.is_empty() {
             return Vec::new();
         }
+        let evidence: Vec<Evidence> = listed(&hits)
+            .iter()
+            .map(|&i| {
+                let v = cx.ds.view(i);
+                let e = Evidence::from_event(&v)
+                    .field("operation", v.operation())
+                    .field("resource", v.resource());
+                match v.extra(Field::LeaseId) {
+                    Some(l) => e.field("lease_id_sent", l),
+                    None => e,
+                }
+            })
+            .collect();
         kinds.sort();
-        let n = evidence.len();
+        let n = hits.len();
         let title = if objects.len() == 1 {
             format!(
                 "{n} request{} on '{}' failed on a lease",
                 if n == 1 { "" } else { "s" },
-                objects[0]
+                objects.first().map(String::as_str).unwrap_or("")
             )
         } else {
             format!("{n} requests failed on leases ({} objects)", objects.len())
@@ -131,6 +138,7 @@ impl Rule for LeaseConflict {
             ],
             confidence(Level::High, ""),
             evidence,
+            Some(Seen::of(cx, &hits)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(

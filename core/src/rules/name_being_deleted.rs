@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_word, finding, human_secs, is_container_create, is_container_level,
-    primaries, services, short_name, time, who, History,
+    primaries, services, short_name, time, who, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::report::kql::Kql;
@@ -25,6 +25,7 @@ impl Rule for NameBeingDeleted {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let history = History::build(cx);
         let mut evidence = Vec::new();
+        let mut failing: Vec<usize> = Vec::new();
         let mut names: Vec<String> = Vec::new();
         let mut gaps: Vec<f64> = Vec::new();
         let mut all_explicit = true;
@@ -90,12 +91,15 @@ impl Rule for NameBeingDeleted {
             if !names.contains(&key) {
                 names.push(key);
             }
-            evidence.push(e);
+            failing.push(i);
+            if evidence.len() < super::MAX_EVIDENCE {
+                evidence.push(e);
+            }
         }
-        if evidence.is_empty() {
+        if failing.is_empty() {
             return Vec::new();
         }
-        let n = evidence.len();
+        let n = failing.len();
         evidence.truncate(super::MAX_EVIDENCE - deletes_cited.len().min(10));
         for d in deletes_cited.iter().take(10) {
             let dv = cx.ds.view(*d);
@@ -141,7 +145,7 @@ impl Rule for NameBeingDeleted {
             )
         };
         let svcs = services(cx, &evidence);
-        let mut f = finding(
+        let f = finding(
             self.id(),
             self.default_severity(),
             title,
@@ -156,6 +160,7 @@ impl Rule for NameBeingDeleted {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &failing)),
             |a, b| {
                 let deletes = Kql::from(&svcs, a, b)
                     .pipe(
@@ -189,7 +194,6 @@ impl Rule for NameBeingDeleted {
                     .build()
             },
         );
-        f.count = n as u64;
         vec![f]
     }
 }

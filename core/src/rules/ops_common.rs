@@ -19,7 +19,40 @@ pub(crate) fn confidence(level: Level, raise_with: &str) -> Confidence {
     }
 }
 
-/// Assembles a finding; first/last seen and count come from the evidence.
+/// How many events a finding stands for and when they happened. Rules list at most
+/// [`super::MAX_EVIDENCE`] rows, so the count and the time span come from all the events.
+pub(crate) struct Seen {
+    pub count: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+impl Seen {
+    /// Over these events, with the times their logs wrote.
+    pub fn of(cx: &Context<'_>, events: &[usize]) -> Seen {
+        let times = events.iter().filter_map(|&i| cx.ds.events.get(i)?.time());
+        let (first, last) = times.fold((None, None), |(a, b): (Option<Timestamp>, _), t| {
+            (
+                Some(a.map_or(t, |a| a.min(t))),
+                Some(b.map_or(t, |b: Timestamp| b.max(t))),
+            )
+        });
+        Seen {
+            count: events.len() as u64,
+            first,
+            last,
+        }
+    }
+}
+
+/// The first [`super::MAX_EVIDENCE`] of `events`, as evidence rows: building rows is the
+/// expensive part of a rule on large logs, and only these are kept.
+pub(crate) fn listed(events: &[usize]) -> &[usize] {
+    &events[..events.len().min(super::MAX_EVIDENCE)]
+}
+
+/// Assembles a finding. Count and first/last seen come from `seen` when given, else from the
+/// evidence.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finding(
     rule: &'static str,
@@ -29,9 +62,10 @@ pub(crate) fn finding(
     fix: &[&str],
     confidence: Confidence,
     evidence: Vec<Evidence>,
+    seen: Option<Seen>,
     kql: impl FnOnce(Option<&str>, Option<&str>) -> String,
 ) -> Finding {
-    let f = Finding {
+    let mut f = Finding {
         rule,
         severity,
         title,
@@ -45,6 +79,11 @@ pub(crate) fn finding(
         kql: None,
     }
     .with_evidence(evidence);
+    if let Some(s) = seen {
+        f.count = s.count;
+        f.first_seen = s.first.map(|t| t.to_string());
+        f.last_seen = s.last.map(|t| t.to_string());
+    }
     let q = kql(f.first_seen.as_deref(), f.last_seen.as_deref());
     Finding { kql: Some(q), ..f }
 }

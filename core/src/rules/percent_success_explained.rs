@@ -2,7 +2,7 @@
 //! once expected errors are set aside, and the breakdown by response type, from a server log or
 //! a metrics export.
 
-use super::ops_common::{confidence, finding, services};
+use super::ops_common::{confidence, finding, listed, services, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_reason;
 use crate::model::{EventView, Field, ResponseType, SourceKind};
@@ -166,8 +166,7 @@ impl Rule for PercentSuccessExplained {
              {expected_note} Look at the other findings for what remains.",
             parts.join("; ")
         );
-        let evidence: Vec<Evidence> = t
-            .failures
+        let evidence: Vec<Evidence> = listed(&t.failures)
             .iter()
             .map(|&i| {
                 let v = cx.ds.view(i);
@@ -208,6 +207,7 @@ impl Rule for PercentSuccessExplained {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &t.failures)),
             |a, b| {
                 Kql::over("rows")
                     .with("rows", Kql::from(&svcs, a, b))

@@ -1,7 +1,7 @@
 //! `retries-observed`: operations that needed more than one attempt (several service request ids
 //! under one client request id, or retry lines in a client log).
 
-use super::ops_common::{confidence, finding, human_secs, services, time};
+use super::ops_common::{confidence, finding, human_secs, services, time, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::correlate::Request;
 use crate::model::{Field, SourceKind};
@@ -19,6 +19,7 @@ impl Rule for RetriesObserved {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let ds = cx.ds;
         let mut evidence = Vec::new();
+        let mut retried: Vec<usize> = Vec::new();
         let mut max_attempts = 0usize;
         let mut failed_statuses: Vec<(u16, usize)> = Vec::new();
         let mut seen_in_server = false;
@@ -53,6 +54,10 @@ impl Rule for RetriesObserved {
                     .any(|&i| ds.events[i].source == SourceKind::Server);
                 max_attempts = max_attempts.max(prim.len());
                 let last = ds.view(*prim.last().unwrap_or(&0));
+                retried.push(last.index);
+                if evidence.len() >= super::MAX_EVIDENCE {
+                    continue;
+                }
                 evidence.push(
                     Evidence::from_event(&last)
                         .field("operation", last.operation())
@@ -78,6 +83,10 @@ impl Rule for RetriesObserved {
                 .max_by_key(|(n, _)| *n);
             if let Some((n, v)) = reported {
                 max_attempts = max_attempts.max(n + 1);
+                retried.push(v.index);
+                if evidence.len() >= super::MAX_EVIDENCE {
+                    continue;
+                }
                 evidence.push(
                     Evidence::from_event(&v)
                         .field("operation", v.operation())
@@ -86,11 +95,11 @@ impl Rule for RetriesObserved {
                 );
             }
         }
-        if evidence.is_empty() {
+        if retried.is_empty() {
             return Vec::new();
         }
         failed_statuses.sort_by_key(|s| std::cmp::Reverse(s.1));
-        let n = evidence.len();
+        let n = retried.len();
         let why: Vec<String> = failed_statuses
             .iter()
             .take(5)
@@ -141,6 +150,7 @@ impl Rule for RetriesObserved {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &retried)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe("where isnotempty(ClientRequestId)")

@@ -3,7 +3,7 @@
 //! request id, found the thing already gone (already there).
 
 use super::ops_common::{
-    confidence, display_key, finding, human_secs, is_delete, is_success, services, time,
+    confidence, display_key, finding, human_secs, is_delete, is_success, services, time, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::correlate::Request;
@@ -117,6 +117,10 @@ impl Rule for RetryAfterUnacknowledgedSuccess {
             if rv.ev.status == 404 {
                 deletes += 1;
             }
+            // Two rows per pair (the retry and its first attempt) under the evidence cap.
+            if evidence.len() + 2 > super::MAX_EVIDENCE {
+                continue;
+            }
             let saw = p.client_saw.map(|i| cx.ds.view(i));
             let mut e = Evidence::from_event(&rv)
                 .field("operation", rv.operation())
@@ -191,7 +195,7 @@ impl Rule for RetryAfterUnacknowledgedSuccess {
             )
         };
         let svcs = services(cx, &evidence);
-        let mut f = finding(
+        let f = finding(
             self.id(),
             self.default_severity(),
             title,
@@ -208,6 +212,10 @@ impl Rule for RetryAfterUnacknowledgedSuccess {
             ],
             conf,
             evidence,
+            Some(Seen::of(
+                cx,
+                &found.iter().map(|p| p.retry).collect::<Vec<_>>(),
+            )),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe("where isnotempty(ClientRequestId)")
@@ -236,7 +244,6 @@ impl Rule for RetryAfterUnacknowledgedSuccess {
                     .build()
             },
         );
-        f.count = n as u64;
         vec![f]
     }
 }

@@ -2,7 +2,7 @@
 //! (500 OperationTimedOut, ServerTimeoutError).
 
 use super::ops_common::{
-    confidence, finding, is_server_timeout, minutes_covered, primaries, services,
+    confidence, finding, is_server_timeout, listed, minutes_covered, primaries, services, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::url::StorageUrl;
@@ -52,7 +52,7 @@ impl Rule for ServerTimeout {
         ops.sort_by_key(|o| std::cmp::Reverse(o.1));
         let n = hits.len();
         let (minutes, span) = minutes_covered(cx, &hits);
-        let evidence: Vec<Evidence> = hits
+        let evidence: Vec<Evidence> = listed(&hits)
             .iter()
             .map(|&i| {
                 let v = cx.ds.view(i);
@@ -123,6 +123,7 @@ impl Rule for ServerTimeout {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &hits)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(

@@ -2,8 +2,8 @@
 //! 503 ServerBusy (or 500 with a throttling response type).
 
 use super::ops_common::{
-    confidence, container_key, finding, is_throttled, minutes_covered, primaries, services,
-    short_name, time,
+    confidence, container_key, finding, is_throttled, listed, minutes_covered, primaries, services,
+    short_name, time, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::correlate::Request;
@@ -37,7 +37,8 @@ impl Rule for Throttling {
         let mut partitions: Vec<(String, usize)> = Vec::new();
         let mut classified_by_service = true;
         let mut fixed_interval = false;
-        let mut requests_seen: Vec<u32> = Vec::new();
+        // `primaries` walks requests in order, so one "last seen" is enough to visit each once.
+        let mut last_request: Option<u32> = None;
         for (r, i) in primaries(cx) {
             let v = cx.ds.view(i);
             if !is_throttled(&v) {
@@ -52,8 +53,8 @@ impl Rule for Throttling {
                 Some((_, n)) => *n += 1,
                 None => partitions.push((p, 1)),
             }
-            if !requests_seen.contains(&r) {
-                requests_seen.push(r);
+            if last_request != Some(r) {
+                last_request = Some(r);
                 if let Some(req) = cx.correlation.requests.get(r as usize) {
                     fixed_interval |= evenly_spaced(cx, req) == Some(true);
                 }
@@ -78,7 +79,7 @@ impl Rule for Throttling {
             .unwrap_or(0);
         let (throttled_minutes, span_minutes) = minutes_covered(cx, &hits);
         let sustained = span_minutes >= 5 && throttled_minutes * 2 > span_minutes;
-        let evidence: Vec<Evidence> = hits
+        let evidence: Vec<Evidence> = listed(&hits)
             .iter()
             .map(|&i| {
                 let v = cx.ds.view(i);
@@ -152,6 +153,7 @@ impl Rule for Throttling {
             ],
             conf,
             evidence,
+            Some(Seen::of(cx, &hits)),
             |a, b| {
                 Kql::from(&svcs, a, b)
                     .pipe(

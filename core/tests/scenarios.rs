@@ -152,6 +152,19 @@ fn every_scenario_holds() {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
+        // A scenario written before its format's parser exists waits for it, so it starts
+        // running the moment the parser is registered.
+        let spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or(Value::Null);
+        if let Some(f) = spec["pending_format"].as_str() {
+            if !storage_doctor_core::formats::ids().contains(&f) {
+                println!(
+                    "skipping {}: format {f} is not available yet",
+                    path.file_name().unwrap().to_string_lossy()
+                );
+                continue;
+            }
+        }
         n += 1;
         if let Err(e) = run(&path) {
             failures.push(format!(

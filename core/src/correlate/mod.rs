@@ -1,17 +1,172 @@
-//! Joining observations: events of one request (client log, HAR, server log) grouped together.
+//! Joining observations: the events of one request (client log, HAR, server log) grouped together.
 //!
-//! A request is keyed first by client request id, then by the service's request id. Events
-//! without either stand alone.
+//! A *request* is one logical operation as the client issued it; an *attempt* is one HTTP exchange
+//! of it. The guide's mechanics (SCENARIOS.md §0.1) decide the joins:
+//!
+//! 1. The service's request id (`x-ms-request-id`) is unique per attempt: events that share it are
+//!    the same attempt, seen by several sources.
+//! 2. The client request id is shared by every attempt of one operation (retries keep it), so it
+//!    joins attempts into a request. A request with several attempts of the same operation on the
+//!    same resource is a retry chain.
+//! 3. Observations with neither id (a browser that could not read the response headers, a log that
+//!    does not print them) are matched to a server row of the same operation and resource that is
+//!    nearest in time, after correcting the source's clock by the skew estimated from the pairs
+//!    that the ids did join.
+//!
+//! Clocks: every client or network input gets a skew estimate against the server log from the
+//! id-joined pairs (client time minus server time), or, without a server log, from its own
+//! request `x-ms-date` against the response `Date`.
 
 use std::collections::HashMap;
 
-use crate::model::Dataset;
+use crate::model::{Dataset, EventView, Field, SourceKind, Sym, Timestamp};
+
+/// The set of source kinds that observed a request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sources(u8);
+
+const ALL_KINDS: [SourceKind; 5] = [
+    SourceKind::Client,
+    SourceKind::Server,
+    SourceKind::Network,
+    SourceKind::Console,
+    SourceKind::Metrics,
+];
+
+impl Sources {
+    pub fn insert(&mut self, k: SourceKind) {
+        self.0 |= 1 << k as u8;
+    }
+    pub fn contains(self, k: SourceKind) -> bool {
+        self.0 & (1 << k as u8) != 0
+    }
+    pub fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = SourceKind> {
+        ALL_KINDS.into_iter().filter(move |k| self.contains(*k))
+    }
+}
+
+/// The strongest statement the correlation can make about why a request's events belong together.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum JoinedBy {
+    /// A single observation.
+    #[default]
+    Alone,
+    /// Every observation carries the same service request id.
+    RequestId,
+    /// Attempts joined by their shared client request id.
+    ClientRequestId,
+    /// At least one observation was placed here by time, operation and resource only.
+    Time,
+}
 
 /// One request as seen by every source that observed it.
 #[derive(Clone, Debug, Default)]
 pub struct Request {
-    /// Indices into `Dataset::events`, in time order.
+    /// Indices into `Dataset::events`, attempt by attempt: attempts in time order, and the
+    /// observations of one attempt in time order.
     pub events: Vec<u32>,
+    /// Where each attempt after the first starts in `events`; empty for a single attempt (most
+    /// requests), so it costs no allocation.
+    attempt_starts: Vec<u32>,
+    pub sources: Sources,
+    pub joined_by: JoinedBy,
+}
+
+impl Request {
+    /// Number of attempts (HTTP exchanges) of this request.
+    pub fn attempt_count(&self) -> usize {
+        if self.events.is_empty() {
+            0
+        } else {
+            self.attempt_starts.len() + 1
+        }
+    }
+
+    /// The observations of attempt `k` (0-based), as event indices.
+    pub fn attempt(&self, k: usize) -> &[u32] {
+        let start = if k == 0 {
+            0
+        } else {
+            self.attempt_starts
+                .get(k - 1)
+                .map_or(self.events.len(), |s| *s as usize)
+        };
+        let end = self
+            .attempt_starts
+            .get(k)
+            .map_or(self.events.len(), |s| *s as usize);
+        self.events.get(start..end).unwrap_or(&[])
+    }
+
+    /// Every attempt's observations, in time order.
+    pub fn attempts(&self) -> impl Iterator<Item = &[u32]> {
+        (0..self.attempt_count()).map(move |k| self.attempt(k))
+    }
+
+    /// The observation that speaks for an attempt: the service's own row when there is one (its
+    /// status is authoritative), else the first observation that saw a response, else the first.
+    pub fn primary(ds: &Dataset, attempt: &[u32]) -> u32 {
+        let ev = |i: &&u32| &ds.events[**i as usize];
+        attempt
+            .iter()
+            .find(|i| ev(i).source == SourceKind::Server)
+            .or_else(|| attempt.iter().find(|i| ev(i).status != 0))
+            .or_else(|| attempt.first())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Retry chains inside this request: groups of attempts (indices for [`Request::attempt`])
+    /// of the same operation on the same resource, in time order, each with at least two attempts.
+    /// Different operations under one client request id (the existence check and the create of
+    /// `CreateIfNotExists`, the parts of a batch) are not retries of each other.
+    pub fn retry_chains(&self, ds: &Dataset) -> Vec<Vec<usize>> {
+        if self.attempt_count() < 2 {
+            return Vec::new();
+        }
+        let mut chains: Vec<(u32, Sym, Vec<usize>)> = Vec::new();
+        for k in 0..self.attempt_count() {
+            let p = ds.view(Request::primary(ds, self.attempt(k)) as usize);
+            let key = operation_key(&p);
+            let res = p.ev.resource;
+            match chains.iter_mut().find(|(o, r, _)| *o == key && *r == res) {
+                Some((_, _, v)) => v.push(k),
+                None => chains.push((key, res, vec![k])),
+            }
+        }
+        chains
+            .into_iter()
+            .filter(|(_, _, v)| v.len() > 1)
+            .map(|(_, _, v)| v)
+            .collect()
+    }
+}
+
+/// What the skew estimate of an input rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkewBasis {
+    /// Observations joined to server-log rows by request id or client request id.
+    MatchedRequests,
+    /// The input's own request `x-ms-date` against the response `Date` header.
+    HttpDates,
+}
+
+/// How far one input's clock is from the service's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClockSkewEstimate {
+    pub input: u16,
+    /// Seconds the input's clock is ahead of the service's (negative: behind). Includes the
+    /// one-way network delay, which is small against the skews that matter.
+    pub seconds: f64,
+    /// How many pairs the median was taken over.
+    pub pairs: u32,
+    pub basis: SkewBasis,
 }
 
 /// All requests of a dataset.
@@ -20,41 +175,579 @@ pub struct Correlation {
     pub requests: Vec<Request>,
     /// For each event, the request it belongs to.
     pub request_of: Vec<u32>,
+    /// One estimate per client or network input that could be compared with the service's clock.
+    pub skew: Vec<ClockSkewEstimate>,
+    skew_by_input: Vec<Option<f64>>,
 }
 
-type Key = (bool, [u64; 2]);
+/// A join key for an id: GUIDs compare case-insensitively, anything else exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum IdKey {
+    Guid(u128),
+    Text(u32),
+}
+
+/// A multiply-rotate hasher for id keys: the ids are random already, so this is enough, and it
+/// is much cheaper than the default SipHash over millions of rows.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(26);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.write_u64(v as u64);
+        self.write_u64((v >> 64) as u64);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+}
+
+type IdMap<V> = HashMap<IdKey, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+fn parse_guid(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        v = (v << 4) | (c as char).to_digit(16)? as u128;
+    }
+    Some(v)
+}
+
+fn id_key(ds: &Dataset, key: Option<(bool, [u64; 2])>) -> Option<IdKey> {
+    let (sym, bits) = key?;
+    if !sym {
+        return Some(IdKey::Guid(((bits[0] as u128) << 64) | bits[1] as u128));
+    }
+    let s = ds.str(Sym(bits[0] as u32));
+    Some(match parse_guid(s) {
+        Some(g) => IdKey::Guid(g),
+        None => IdKey::Text(bits[0] as u32),
+    })
+}
+
+fn rid_of(v: &EventView<'_>) -> Option<IdKey> {
+    id_key(v.ds, v.request_key())
+}
+
+fn crid_of(v: &EventView<'_>) -> Option<IdKey> {
+    id_key(v.ds, v.client_request_key())
+}
+
+/// The operation as a comparable key: its name, or the HTTP method when a source could not name it.
+fn operation_key(v: &EventView<'_>) -> u32 {
+    if !v.ev.operation.is_empty() {
+        v.ev.operation.0
+    } else {
+        u32::MAX - v.ev.method as u32
+    }
+}
+
+/// Whether two observations can be the same HTTP exchange: same resource and same operation
+/// where both sources name them.
+pub fn compatible(a: &EventView<'_>, b: &EventView<'_>) -> bool {
+    let (ra, rb) = (a.resource(), b.resource());
+    if !ra.is_empty()
+        && !rb.is_empty()
+        && !ra
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(rb.trim_end_matches('/'))
+    {
+        return false;
+    }
+    let (oa, ob) = (a.operation(), b.operation());
+    if !oa.is_empty() && !ob.is_empty() {
+        return oa == ob;
+    }
+    use crate::model::Method::Unknown;
+    a.ev.method == Unknown || b.ev.method == Unknown || a.ev.method == b.ev.method
+}
+
+/// Union-find with the smallest index as root, so roots are deterministic.
+struct Dsu(Vec<u32>);
+
+impl Dsu {
+    fn new(n: usize) -> Dsu {
+        Dsu((0..n as u32).collect())
+    }
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.0[x as usize] != x {
+            let p = self.0[x as usize];
+            self.0[x as usize] = self.0[p as usize];
+            x = p;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) -> u32 {
+        let (ra, rb) = (self.find(a), self.find(b));
+        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.0[hi as usize] = lo;
+        lo
+    }
+}
+
+/// Groups larger than this (a client request id reused for thousands of unrelated calls) skip the
+/// pairwise steps, which are quadratic in the group size.
+const MAX_PAIRWISE: usize = 256;
+/// How far apart (after clock correction) an observation without ids may be from the server row
+/// it is matched to, when the input's skew is known / unknown.
+const WINDOW_KNOWN_SKEW: f64 = 5.0;
+const WINDOW_UNKNOWN_SKEW: f64 = 60.0;
+/// Inside one client request id the ids already say "same operation"; time only picks the attempt.
+const WINDOW_SAME_REQUEST: f64 = 120.0;
+
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
+}
+
+fn is_observer(k: SourceKind) -> bool {
+    matches!(k, SourceKind::Client | SourceKind::Network)
+}
+
+/// Event indices grouped by their root in `dsu`, each group in time order.
+fn groups(ds: &Dataset, dsu: &mut Dsu) -> Vec<Vec<u32>> {
+    let n = ds.events.len();
+    let roots: Vec<u32> = (0..n as u32).map(|i| dsu.find(i)).collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&i| (roots[i as usize], ds.events[i as usize].time, i));
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut last = u32::MAX;
+    for i in order {
+        let r = roots[i as usize];
+        if r != last || out.is_empty() {
+            out.push(Vec::new());
+            last = r;
+        }
+        if let Some(g) = out.last_mut() {
+            g.push(i);
+        }
+    }
+    out
+}
 
 impl Correlation {
     pub fn build(ds: &Dataset) -> Correlation {
-        let mut by_crid: HashMap<Key, u32> = HashMap::new();
-        let mut by_rid: HashMap<Key, u32> = HashMap::new();
-        let mut requests: Vec<Request> = Vec::new();
-        let mut request_of = vec![0u32; ds.events.len()];
+        let n = ds.events.len();
+        let mut rq = Dsu::new(n);
+        let mut at = Dsu::new(n);
+
+        // 1. Ids.
+        let mut by_rid: IdMap<u32> = IdMap::default();
+        let mut by_crid: IdMap<u32> = IdMap::default();
+        let mut rids: Vec<Option<IdKey>> = Vec::with_capacity(n);
+        let mut crids: Vec<Option<IdKey>> = Vec::with_capacity(n);
         for v in ds.iter() {
-            let crid = v.client_request_key();
-            let rid = v.request_key();
-            let existing = rid
-                .and_then(|k| by_rid.get(&k).copied())
-                .or_else(|| crid.and_then(|k| by_crid.get(&k).copied()));
-            let r = match existing {
-                Some(r) => r,
-                None => {
-                    requests.push(Request::default());
-                    (requests.len() - 1) as u32
+            let i = v.index as u32;
+            let rid = rid_of(&v);
+            let crid = crid_of(&v);
+            if let Some(k) = rid {
+                let first = *by_rid.entry(k).or_insert(i);
+                rq.union(first, i);
+                at.union(first, i);
+            }
+            if let Some(k) = crid {
+                let first = *by_crid.entry(k).or_insert(i);
+                rq.union(first, i);
+            }
+            rids.push(rid);
+            crids.push(crid);
+        }
+        drop(by_rid);
+        drop(by_crid);
+
+        // 2. Clock skew of each observing input against the server log.
+        let skew = estimate_skew(ds, &groups(ds, &mut rq), &rids);
+        let mut skew_by_input = vec![None; ds.inputs.len()];
+        for s in &skew {
+            if let Some(slot) = skew_by_input.get_mut(s.input as usize) {
+                *slot = Some(s.seconds);
+            }
+        }
+        let corrected = |i: u32| -> Option<Timestamp> {
+            let e = &ds.events[i as usize];
+            let t = e.time()?;
+            if is_observer(e.source) {
+                let s = skew_by_input.get(e.input as usize).copied().flatten();
+                Some(t.add_seconds(-s.unwrap_or(0.0)))
+            } else {
+                Some(t)
+            }
+        };
+
+        // 3. Observations with no id that joined nothing: nearest compatible server row in time.
+        let mut time_joined = vec![false; n];
+        let mut group_has_server = vec![false; n];
+        for i in 0..n as u32 {
+            if ds.events[i as usize].source == SourceKind::Server {
+                group_has_server[rq.find(i) as usize] = true;
+            }
+        }
+        // Observers without a service request id whose request no server row joined.
+        let candidates: Vec<u32> = (0..n as u32)
+            .filter(|&i| {
+                let e = &ds.events[i as usize];
+                is_observer(e.source) && rids[i as usize].is_none() && e.time().is_some()
+            })
+            .filter(|&i| !group_has_server[rq.find(i) as usize])
+            .collect();
+        let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
+        if has_server && !candidates.is_empty() {
+            let mut servers: Vec<(Timestamp, u32)> = (0..n as u32)
+                .filter(|&i| ds.events[i as usize].source == SourceKind::Server)
+                .filter_map(|i| Some((ds.events[i as usize].time()?, i)))
+                .collect();
+            servers.sort();
+            // Which observing inputs each request already has (a server row can be matched by
+            // at most one observation per input). Server inputs never ask, so they are left out.
+            let mut inputs_of: HashMap<u32, Vec<u16>> = HashMap::new();
+            for i in 0..n as u32 {
+                let e = &ds.events[i as usize];
+                if !is_observer(e.source) {
+                    continue;
+                }
+                let v = inputs_of.entry(rq.find(i)).or_default();
+                if !v.contains(&e.input) {
+                    v.push(e.input);
+                }
+            }
+            for i in candidates {
+                let e = &ds.events[i as usize];
+                let r = rq.find(i);
+                if group_has_server[r as usize] {
+                    continue; // joined by an earlier match in this loop
+                }
+                let Some(tc) = corrected(i) else { continue };
+                let known = skew_by_input
+                    .get(e.input as usize)
+                    .copied()
+                    .flatten()
+                    .is_some();
+                let w = if known {
+                    WINDOW_KNOWN_SKEW
+                } else {
+                    WINDOW_UNKNOWN_SKEW
+                };
+                let lo = servers.partition_point(|(t, _)| *t < tc.add_seconds(-w));
+                let me = ds.view(i as usize);
+                let mut best: Option<(f64, u32)> = None;
+                for &(ts, s) in servers[lo..].iter() {
+                    let d = ts.seconds_since(tc);
+                    if d > w {
+                        break;
+                    }
+                    // Two different client request ids are two different requests.
+                    if crids[i as usize].is_some() && crids[s as usize].is_some() {
+                        continue;
+                    }
+                    let rs = rq.find(s);
+                    if inputs_of.get(&rs).is_some_and(|v| v.contains(&e.input)) {
+                        continue;
+                    }
+                    if !compatible(&me, &ds.view(s as usize)) {
+                        continue;
+                    }
+                    if best.is_none_or(|(bd, _)| d.abs() < bd) {
+                        best = Some((d.abs(), s));
+                    }
+                }
+                if let Some((_, s)) = best {
+                    let rs = rq.find(s);
+                    let mut merged = inputs_of.remove(&rs).unwrap_or_default();
+                    for x in inputs_of.remove(&r).unwrap_or_default() {
+                        if !merged.contains(&x) {
+                            merged.push(x);
+                        }
+                    }
+                    let root = rq.union(r, rs);
+                    inputs_of.insert(root, merged);
+                    group_has_server[root as usize] = true;
+                    at.union(i, s);
+                    time_joined[i as usize] = true;
+                    time_joined[s as usize] = true;
+                }
+            }
+        }
+
+        // 4. Inside each request, observations without a service request id join the nearest
+        //    compatible attempt that this input has not already observed.
+        let request_groups = groups(ds, &mut rq);
+        for g in &request_groups {
+            if g.len() < 2 || g.len() > MAX_PAIRWISE {
+                continue;
+            }
+            for &i in g {
+                let e = &ds.events[i as usize];
+                if rids[i as usize].is_some() || !is_observer(e.source) {
+                    continue;
+                }
+                if g.iter().any(|&j| j != i && at.find(j) == at.find(i)) {
+                    continue; // already joined to an attempt by time
+                }
+                let Some(tc) = corrected(i) else { continue };
+                let me = ds.view(i as usize);
+                let mut best: Option<(f64, u32)> = None;
+                for &j in g {
+                    if j == i || !compatible(&me, &ds.view(j as usize)) {
+                        continue;
+                    }
+                    let aj = at.find(j);
+                    let seen_by_me = g
+                        .iter()
+                        .any(|&k| at.find(k) == aj && ds.events[k as usize].input == e.input);
+                    if seen_by_me {
+                        continue;
+                    }
+                    let Some(tj) = corrected(j) else { continue };
+                    let d = tj.seconds_since(tc).abs();
+                    if d <= WINDOW_SAME_REQUEST && best.is_none_or(|(bd, _)| d < bd) {
+                        best = Some((d, j));
+                    }
+                }
+                if let Some((_, j)) = best {
+                    at.union(i, j);
+                }
+            }
+        }
+
+        // 5. Requests, attempts in time order.
+        let mut requests: Vec<Request> = Vec::with_capacity(request_groups.len());
+        let mut request_of = vec![0u32; n];
+        let mut order: Vec<(usize, u32)> = request_groups
+            .iter()
+            .enumerate()
+            .map(|(k, g)| (k, g.iter().copied().min().unwrap_or(0)))
+            .collect();
+        // Requests in dataset order (time order once the dataset is finished).
+        order.sort_by_key(|&(_, first)| first);
+        for (k, _) in order {
+            let g = &request_groups[k];
+            let r = requests.len() as u32;
+            if let [i] = g[..] {
+                // Most rows of a large server log are requests seen once.
+                let mut req = Request {
+                    events: vec![i],
+                    ..Default::default()
+                };
+                req.sources.insert(ds.events[i as usize].source);
+                request_of[i as usize] = r;
+                requests.push(req);
+                continue;
+            }
+            let mut rows: Vec<(Option<Timestamp>, u32, Option<Timestamp>, u32)> = g
+                .iter()
+                .map(|&i| (None, at.find(i), corrected(i), i))
+                .collect();
+            // An attempt's time is its earliest observation (the service row's, when present).
+            let mut attempt_time: Vec<(u32, Option<Timestamp>)> = Vec::new();
+            for &(_, a, t, _) in &rows {
+                match attempt_time.iter_mut().find(|(x, _)| *x == a) {
+                    Some((_, slot)) => {
+                        if t.is_some() && (slot.is_none() || t < *slot) {
+                            *slot = t;
+                        }
+                    }
+                    None => attempt_time.push((a, t)),
+                }
+            }
+            for row in &mut rows {
+                row.0 = attempt_time
+                    .iter()
+                    .find(|(x, _)| *x == row.1)
+                    .and_then(|(_, t)| *t);
+            }
+            rows.sort();
+            let mut req = Request::default();
+            let mut last_attempt = None;
+            for (pos, &(_, a, _, i)) in rows.iter().enumerate() {
+                if last_attempt.is_some() && last_attempt != Some(a) {
+                    req.attempt_starts.push(pos as u32);
+                }
+                last_attempt = Some(a);
+                req.events.push(i);
+                req.sources.insert(ds.events[i as usize].source);
+                request_of[i as usize] = r;
+            }
+            req.joined_by = if g.len() == 1 {
+                JoinedBy::Alone
+            } else if g.iter().any(|&i| time_joined[i as usize]) {
+                JoinedBy::Time
+            } else {
+                let first = rids[g[0] as usize];
+                if first.is_some() && g.iter().all(|&i| rids[i as usize] == first) {
+                    JoinedBy::RequestId
+                } else {
+                    JoinedBy::ClientRequestId
                 }
             };
-            requests[r as usize].events.push(v.index as u32);
-            request_of[v.index] = r;
-            if let Some(k) = crid {
-                by_crid.entry(k).or_insert(r);
-            }
-            if let Some(k) = rid {
-                by_rid.entry(k).or_insert(r);
-            }
+            requests.push(req);
         }
         Correlation {
             requests,
             request_of,
+            skew,
+            skew_by_input,
+        }
+    }
+
+    /// The request an event belongs to.
+    pub fn request_for(&self, event: usize) -> Option<&Request> {
+        self.requests.get(*self.request_of.get(event)? as usize)
+    }
+
+    /// The estimated skew of an input's clock (seconds ahead of the service), when known.
+    pub fn skew_of(&self, input: u16) -> Option<f64> {
+        self.skew_by_input.get(input as usize).copied().flatten()
+    }
+
+    /// An event's time on the service's clock: client and network times corrected by their
+    /// input's estimated skew; server times as they are.
+    pub fn corrected_time(&self, ds: &Dataset, event: usize) -> Option<Timestamp> {
+        let e = ds.events.get(event)?;
+        let t = e.time()?;
+        if is_observer(e.source) {
+            Some(t.add_seconds(-self.skew_of(e.input).unwrap_or(0.0)))
+        } else {
+            Some(t)
         }
     }
 }
+
+/// Skew per observing input: the median of (observer time − server time) over id-joined pairs
+/// (pairs joined by the service request id preferred over those joined by client request id
+/// only), else the median of (request `x-ms-date` − response `Date`).
+fn estimate_skew(
+    ds: &Dataset,
+    groups: &[Vec<u32>],
+    rids: &[Option<IdKey>],
+) -> Vec<ClockSkewEstimate> {
+    #[derive(Default)]
+    struct Pairs {
+        by_rid: Vec<f64>,
+        by_crid: Vec<f64>,
+        by_dates: Vec<f64>,
+    }
+    let mut per_input: Vec<Pairs> = (0..ds.inputs.len()).map(|_| Pairs::default()).collect();
+    for g in groups {
+        let observed = g.iter().any(|&i| is_observer(ds.events[i as usize].source));
+        if !observed {
+            continue;
+        }
+        let servers: Vec<u32> = g
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let e = &ds.events[i as usize];
+                e.source == SourceKind::Server && e.time().is_some()
+            })
+            .collect();
+        if servers.is_empty() {
+            continue;
+        }
+        for &i in g {
+            let e = &ds.events[i as usize];
+            if !is_observer(e.source) {
+                continue;
+            }
+            let Some(t) = e.time() else { continue };
+            let Some(p) = per_input.get_mut(e.input as usize) else {
+                continue;
+            };
+            if let Some(k) = rids[i as usize] {
+                if let Some(&s) = servers.iter().find(|&&s| rids[s as usize] == Some(k)) {
+                    if let Some(ts) = ds.events[s as usize].time() {
+                        p.by_rid.push(t.seconds_since(ts));
+                    }
+                    continue;
+                }
+            }
+            if g.len() > MAX_PAIRWISE {
+                continue;
+            }
+            let me = ds.view(i as usize);
+            let nearest = servers
+                .iter()
+                .filter(|&&s| compatible(&me, &ds.view(s as usize)))
+                .filter_map(|&s| ds.events[s as usize].time())
+                .map(|ts| t.seconds_since(ts))
+                .min_by(|a, b| a.abs().total_cmp(&b.abs()));
+            if let Some(d) = nearest {
+                p.by_crid.push(d);
+            }
+        }
+    }
+    for v in ds.iter() {
+        if !is_observer(v.ev.source) {
+            continue;
+        }
+        let req = v.extra(Field::RequestDate).and_then(Timestamp::parse);
+        let resp = v.extra(Field::ResponseDate).and_then(Timestamp::parse);
+        if let (Some(a), Some(b), Some(p)) = (req, resp, per_input.get_mut(v.ev.input as usize)) {
+            p.by_dates.push(a.seconds_since(b));
+        }
+    }
+    let mut out = Vec::new();
+    for (input, mut p) in per_input.into_iter().enumerate() {
+        let (set, basis) = if !p.by_rid.is_empty() {
+            (&mut p.by_rid, SkewBasis::MatchedRequests)
+        } else if !p.by_crid.is_empty() {
+            (&mut p.by_crid, SkewBasis::MatchedRequests)
+        } else {
+            (&mut p.by_dates, SkewBasis::HttpDates)
+        };
+        let pairs = set.len() as u32;
+        if let Some(m) = median(set) {
+            out.push(ClockSkewEstimate {
+                input: input as u16,
+                // HTTP dates have whole seconds: a finer estimate from them would be noise.
+                seconds: if basis == SkewBasis::HttpDates {
+                    // `+ 0.0` turns a rounded -0.0 into 0.0.
+                    m.round() + 0.0
+                } else {
+                    m
+                },
+                pairs,
+                basis,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

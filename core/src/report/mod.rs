@@ -1,5 +1,6 @@
 //! The analysis report: what the CLI prints and the page shows (CONTRACTS.md § CLI).
 
+pub mod kql;
 mod render;
 pub mod table;
 
@@ -110,6 +111,19 @@ fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
             hi = Some(hi.map_or(t, |x| x.max(t)));
         }
     }
+    let (success_percent, adjusted_success_percent) = success_rates(ds);
+    Summary {
+        events: ds.events.len() as u64,
+        requests: c.requests.len() as u64,
+        time_range: lo.zip(hi).map(|(a, b)| [a.to_string(), b.to_string()]),
+        success_percent,
+        adjusted_success_percent,
+        clock_skew: clock_skew(ds, c),
+    }
+}
+
+/// Success rate, and the rate once expected errors are set aside.
+fn success_rates(ds: &Dataset) -> (Option<f64>, Option<f64>) {
     // Success rates come from the service's view when there is one (as PercentSuccess does);
     // otherwise from whatever observed responses.
     let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
@@ -132,12 +146,18 @@ fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
         }
     }
     let pct = |n: u64| (total > 0).then(|| round1(n as f64 * 100.0 / total as f64));
-    Summary {
-        events: ds.events.len() as u64,
-        requests: c.requests.len() as u64,
-        time_range: lo.zip(hi).map(|(a, b)| [a.to_string(), b.to_string()]),
-        success_percent: pct(ok),
-        adjusted_success_percent: pct(ok + expected),
-        clock_skew: Vec::new(),
-    }
+    (pct(ok), pct(ok + expected))
+}
+
+/// How far each client or network input's clock is from the service's, named by its path.
+fn clock_skew(ds: &Dataset, c: &Correlation) -> Vec<ClockSkew> {
+    c.skew
+        .iter()
+        .filter_map(|s| {
+            Some(ClockSkew {
+                source: ds.inputs.get(s.input as usize)?.path.clone(),
+                seconds: round1(s.seconds),
+            })
+        })
+        .collect()
 }

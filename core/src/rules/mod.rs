@@ -11,6 +11,41 @@ use crate::model::{Dataset, EventView};
 mod cors_blocked;
 mod sas_expired;
 
+mod auth_common;
+mod auth_malformed;
+mod clock_skew;
+mod network_rule_blocked;
+mod rbac_permission_missing;
+mod sas_not_yet_valid;
+mod sas_permission_missing;
+mod sas_policy_problem;
+mod sas_scope_mismatch;
+mod sas_short_lifetime;
+mod sas_version_mismatch;
+mod shared_key_disabled;
+mod signature_mismatch;
+
+mod benign_already_exists;
+mod benign_condition_not_met;
+mod benign_not_found_probe;
+mod client_timeout_or_network;
+mod container_create_race;
+mod container_missing;
+mod deleted_earlier;
+mod high_client_latency;
+mod lease_conflict;
+mod name_being_deleted;
+mod ops_common;
+#[cfg(test)]
+mod ops_testkit;
+#[cfg(test)]
+mod ops_tests;
+mod percent_success_explained;
+mod retries_observed;
+mod retry_after_unacknowledged_success;
+mod server_timeout;
+mod throttling;
+
 /// Finding severity (RULES.md § Default severities).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -151,7 +186,37 @@ pub trait Rule: Sync {
 
 /// Every rule, in the order their findings are listed when severities tie.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    &[&sas_expired::SasExpired, &cors_blocked::CorsBlocked]
+    &[
+        &sas_expired::SasExpired,
+        &sas_not_yet_valid::SasNotYetValid,
+        &sas_short_lifetime::SasShortLifetime,
+        &signature_mismatch::SignatureMismatch,
+        &clock_skew::ClockSkew,
+        &sas_permission_missing::SasPermissionMissing,
+        &sas_scope_mismatch::SasScopeMismatch,
+        &sas_version_mismatch::SasVersionMismatch,
+        &rbac_permission_missing::RbacPermissionMissing,
+        &network_rule_blocked::NetworkRuleBlocked,
+        &auth_malformed::AuthMalformed,
+        &sas_policy_problem::SasPolicyProblem,
+        &shared_key_disabled::SharedKeyDisabled,
+        &deleted_earlier::DeletedEarlier,
+        &container_create_race::ContainerCreateRace,
+        &container_missing::ContainerMissing,
+        &retry_after_unacknowledged_success::RetryAfterUnacknowledgedSuccess,
+        &name_being_deleted::NameBeingDeleted,
+        &lease_conflict::LeaseConflict,
+        &benign_already_exists::BenignAlreadyExists,
+        &benign_not_found_probe::BenignNotFoundProbe,
+        &benign_condition_not_met::BenignConditionNotMet,
+        &throttling::Throttling,
+        &server_timeout::ServerTimeout,
+        &client_timeout_or_network::ClientTimeoutOrNetwork,
+        &high_client_latency::HighClientLatency,
+        &retries_observed::RetriesObserved,
+        &percent_success_explained::PercentSuccessExplained,
+        &cors_blocked::CorsBlocked,
+    ]
 }
 
 /// Runs every rule and orders the findings by severity, then by count.

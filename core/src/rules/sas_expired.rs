@@ -1,60 +1,10 @@
 //! `sas-expired`: the SAS expiry (`se`) was already past when the request arrived.
 
 use super::{Confidence, Context, Evidence, Finding, Level, Rule, Severity};
-use crate::model::{EventView, Field, Timestamp};
+use crate::knowledge::auth_failure::{human_duration, parse_time_frame};
+use crate::model::{EventView, Field};
 
 pub struct SasExpired;
-
-/// Times quoted by the service in "Signature not valid in the specified time frame: Start [..] -
-/// Expiry [..] - Current [..]" or "Signed expiry time [..] must be after signed start time [..]".
-#[derive(Debug, PartialEq)]
-pub(crate) struct TimeFrame {
-    pub start: Option<Timestamp>,
-    pub expiry: Option<Timestamp>,
-    pub current: Option<Timestamp>,
-    /// The "must be after signed start time" form: the service used "now" as the start.
-    pub expiry_before_start: bool,
-}
-
-fn bracketed_after<'a>(text: &'a str, label: &str) -> Option<&'a str> {
-    let i = text.find(label)? + label.len();
-    let rest = text[i..].trim_start();
-    let rest = rest.strip_prefix('[')?;
-    Some(&rest[..rest.find(']')?])
-}
-
-pub(crate) fn parse_time_frame(detail: &str) -> Option<TimeFrame> {
-    if detail.contains("Signature not valid in the specified time frame") {
-        return Some(TimeFrame {
-            start: bracketed_after(detail, "Start").and_then(Timestamp::parse),
-            expiry: bracketed_after(detail, "Expiry").and_then(Timestamp::parse),
-            current: bracketed_after(detail, "Current").and_then(Timestamp::parse),
-            expiry_before_start: false,
-        });
-    }
-    if detail.contains("Signed expiry time") && detail.contains("must be after signed start time") {
-        return Some(TimeFrame {
-            expiry: bracketed_after(detail, "Signed expiry time").and_then(Timestamp::parse),
-            start: bracketed_after(detail, "signed start time").and_then(Timestamp::parse),
-            current: None,
-            expiry_before_start: true,
-        });
-    }
-    None
-}
-
-fn human_duration(secs: f64) -> String {
-    let s = secs.abs().round() as i64;
-    if s < 120 {
-        format!("{s} s")
-    } else if s < 7200 {
-        format!("{} min", s / 60)
-    } else if s < 172_800 {
-        format!("{:.1} h", s as f64 / 3600.0)
-    } else {
-        format!("{} days", s / 86_400)
-    }
-}
 
 /// Why one event counts as an expired-SAS failure, if it does.
 fn judge(v: &EventView<'_>) -> Option<(Evidence, bool)> {
@@ -197,20 +147,5 @@ impl Rule for SasExpired {
             cors_forms: Vec::new(),
         }
         .with_evidence(evidence)]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_both_time_frame_messages() {
-        let a = parse_time_frame("Signature not valid in the specified time frame: Start [Thu, 13 Jun 2019 16:18:07 GMT] - Expiry [Fri, 14 Jun 2019 16:23:07 GMT] - Current [Thu, 13 Jun 2019 09:22:53 GMT]").unwrap();
-        assert!(a.current.unwrap() < a.start.unwrap());
-        let b = parse_time_frame("Signed expiry time [Thu, 26 Dec 2024 22:02:26 GMT] must be after signed start time [Thu, 26 Dec 2024 22:05:37 GMT]").unwrap();
-        assert!(b.expiry_before_start);
-        assert!(b.expiry.unwrap() < b.start.unwrap());
-        assert!(parse_time_frame("Signature did not match").is_none());
     }
 }

@@ -1,0 +1,355 @@
+use super::*;
+use crate::model::{EventSink, Method, RawEvent, Service};
+
+const T0: i64 = 1_717_406_000_000_000; // 2024-06-03T09:13:20Z, in microseconds
+
+fn at(secs: f64) -> Option<Timestamp> {
+    Some(Timestamp(T0).add_seconds(secs))
+}
+
+struct Obs<'a> {
+    secs: f64,
+    source: SourceKind,
+    method: Method,
+    op: &'a str,
+    blob: &'a str,
+    status: u16,
+    crid: &'a str,
+    rid: &'a str,
+}
+
+fn push(ds: &mut Dataset, input: u16, line: u32, o: Obs<'_>) {
+    let url = format!("https://acct.blob.core.windows.net/photos/{}", o.blob);
+    let mut ev = RawEvent {
+        time: at(o.secs),
+        source: o.source,
+        service: Service::Blob,
+        method: o.method,
+        operation: o.op.into(),
+        resource: format!("/acct/photos/{}", o.blob).into(),
+        status: o.status,
+        client_request_id: o.crid.into(),
+        request_id: o.rid.into(),
+        ..Default::default()
+    };
+    if o.source != SourceKind::Server {
+        ev.url = url.into();
+    }
+    ev.location.line = line;
+    ds.sink(input).event(ev);
+}
+
+const CRID_RETRY: &str = "813ea74f-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+
+/// A client (clock 3 s ahead), a browser HAR (clock 2.5 s behind) and the server log of the same
+/// incident: a delete whose first attempt succeeded unseen and whose retry got 404, plus ordinary
+/// traffic, and one HAR entry that carries no id at all.
+fn incident() -> (Dataset, u16, u16, u16) {
+    let mut ds = Dataset::new();
+    let client = ds.add_input("app.log", "test-client", 1.0);
+    let har = ds.add_input("browser.har", "test-har", 1.0);
+    let server = ds.add_input("blob.log", "test-server", 1.0);
+    let (c_skew, h_skew) = (3.0, -2.5);
+    // Ordinary reads, observed by all three (the HAR only has the client request id).
+    for k in 0..6 {
+        let t = 10.0 * k as f64;
+        let crid = format!("aaaaaaaa-0000-4000-8000-00000000000{k}");
+        let rid = format!("bbbbbbbb-0000-4000-8000-00000000000{k}");
+        let blob = format!("img{k}.png");
+        let o = |source, secs| Obs {
+            secs,
+            source,
+            method: Method::Get,
+            op: if source == SourceKind::Server {
+                "GetBlob"
+            } else {
+                ""
+            },
+            blob: &blob,
+            status: 200,
+            crid: &crid,
+            rid: if source == SourceKind::Network {
+                ""
+            } else {
+                &rid
+            },
+        };
+        push(&mut ds, server, 100 + k, o(SourceKind::Server, t + 0.02));
+        push(&mut ds, client, 100 + k, o(SourceKind::Client, t + c_skew));
+        push(
+            &mut ds,
+            har,
+            100 + k,
+            o(SourceKind::Network, t + h_skew + 0.01),
+        );
+    }
+    // The delete: attempt 1 succeeds on the server, the client sees a timeout; attempt 2 is 404.
+    let del = |source, secs, status, rid| Obs {
+        secs,
+        source,
+        method: Method::Delete,
+        op: if source == SourceKind::Server {
+            "DeleteBlob"
+        } else {
+            ""
+        },
+        blob: "old.png",
+        status,
+        crid: CRID_RETRY,
+        rid,
+    };
+    let r1 = "7e84f12d-0001-4000-8000-000000000001";
+    let r2 = "7e84f12d-0001-4000-8000-000000000002";
+    push(&mut ds, server, 200, del(SourceKind::Server, 70.0, 202, r1));
+    push(
+        &mut ds,
+        server,
+        201,
+        del(SourceKind::Server, 100.0, 404, r2),
+    );
+    push(
+        &mut ds,
+        client,
+        200,
+        del(SourceKind::Client, 70.0 + c_skew, 0, ""),
+    );
+    push(
+        &mut ds,
+        client,
+        201,
+        del(SourceKind::Client, 100.0 + c_skew, 404, r2),
+    );
+    push(
+        &mut ds,
+        har,
+        200,
+        del(SourceKind::Network, 70.0 + h_skew, 0, ""),
+    );
+    push(
+        &mut ds,
+        har,
+        201,
+        del(SourceKind::Network, 100.0 + h_skew, 404, ""),
+    );
+    // A HAR entry with no id at all, and its server row.
+    let bare = |source, secs, crid, rid| Obs {
+        secs,
+        source,
+        method: Method::Put,
+        op: if source == SourceKind::Server {
+            "PutBlob"
+        } else {
+            ""
+        },
+        blob: "new.png",
+        status: 201,
+        crid,
+        rid,
+    };
+    push(
+        &mut ds,
+        server,
+        300,
+        bare(
+            SourceKind::Server,
+            130.0,
+            "cccccccc-0000-4000-8000-000000000001",
+            "dddddddd-0000-4000-8000-000000000001",
+        ),
+    );
+    push(
+        &mut ds,
+        har,
+        300,
+        bare(SourceKind::Network, 130.0 + h_skew, "", ""),
+    );
+    ds.finish();
+    (ds, client, har, server)
+}
+
+fn find(ds: &Dataset, input: u16, line: u32) -> usize {
+    ds.iter()
+        .find(|v| v.ev.input == input && v.ev.line == line)
+        .map(|v| v.index)
+        .expect("event present")
+}
+
+#[test]
+fn joins_client_network_and_server_observations_of_a_retry_chain() {
+    let (ds, client, har, server) = incident();
+    let c = Correlation::build(&ds);
+    let s404 = find(&ds, server, 201);
+    let req = c.request_for(s404).unwrap();
+    assert_eq!(req.events.len(), 6, "all six observations of the delete");
+    assert!(req.sources.contains(SourceKind::Client));
+    assert!(req.sources.contains(SourceKind::Network));
+    assert!(req.sources.contains(SourceKind::Server));
+    assert_eq!(req.sources.len(), 3);
+    assert_eq!(req.joined_by, JoinedBy::ClientRequestId);
+    assert_eq!(req.attempt_count(), 2);
+    let first: Vec<usize> = req.attempt(0).iter().map(|&i| i as usize).collect();
+    let second: Vec<usize> = req.attempt(1).iter().map(|&i| i as usize).collect();
+    assert_eq!(first.len(), 3);
+    assert!(first.contains(&find(&ds, server, 200)));
+    assert!(first.contains(&find(&ds, client, 200)));
+    assert!(first.contains(&find(&ds, har, 200)));
+    assert_eq!(second.len(), 3);
+    assert!(second.contains(&s404));
+    assert!(second.contains(&find(&ds, client, 201)));
+    assert!(second.contains(&find(&ds, har, 201)));
+    // The service's row speaks for each attempt.
+    assert_eq!(
+        Request::primary(&ds, req.attempt(0)) as usize,
+        find(&ds, server, 200)
+    );
+    assert_eq!(req.retry_chains(&ds), vec![vec![0, 1]]);
+}
+
+#[test]
+fn estimates_each_inputs_clock_skew() {
+    let (ds, client, har, _) = incident();
+    let c = Correlation::build(&ds);
+    let cs = c.skew_of(client).unwrap();
+    let hs = c.skew_of(har).unwrap();
+    assert!((cs - 3.0).abs() < 1.0, "client skew {cs}");
+    assert!((hs + 2.5).abs() < 1.0, "har skew {hs}");
+    let e = c.skew.iter().find(|s| s.input == client).unwrap();
+    assert_eq!(e.basis, SkewBasis::MatchedRequests);
+    assert!(e.pairs >= 6);
+    // Corrected times land on the service's clock.
+    let ct = c.corrected_time(&ds, find(&ds, client, 201)).unwrap();
+    assert!((ct.seconds_since(Timestamp(T0)) - 100.0).abs() < 1.0);
+}
+
+#[test]
+fn matches_an_observation_without_ids_by_time_operation_and_resource() {
+    let (ds, _, har, server) = incident();
+    let c = Correlation::build(&ds);
+    let bare = find(&ds, har, 300);
+    let req = c.request_for(bare).unwrap();
+    assert_eq!(req.joined_by, JoinedBy::Time);
+    assert_eq!(req.attempt_count(), 1);
+    assert!(req.events.contains(&(find(&ds, server, 300) as u32)));
+}
+
+#[test]
+fn does_not_join_by_time_across_different_resources_or_far_times() {
+    let mut ds = Dataset::new();
+    let har = ds.add_input("b.har", "t", 1.0);
+    let server = ds.add_input("s.log", "t", 1.0);
+    let o = |source, secs, blob, rid| Obs {
+        secs,
+        source,
+        method: Method::Put,
+        op: if source == SourceKind::Server {
+            "PutBlob"
+        } else {
+            ""
+        },
+        blob,
+        status: 201,
+        crid: "",
+        rid,
+    };
+    push(
+        &mut ds,
+        server,
+        1,
+        o(SourceKind::Server, 0.0, "a.png", "r-1"),
+    );
+    push(&mut ds, har, 1, o(SourceKind::Network, 0.5, "b.png", ""));
+    push(&mut ds, har, 2, o(SourceKind::Network, 300.0, "a.png", ""));
+    ds.finish();
+    let c = Correlation::build(&ds);
+    assert_eq!(c.requests.len(), 3);
+    assert!(c.requests.iter().all(|r| r.joined_by == JoinedBy::Alone));
+}
+
+#[test]
+fn different_operations_under_one_client_request_id_are_not_retries() {
+    // CreateIfNotExists: HEAD 404 then PUT 201, one client request id.
+    let mut ds = Dataset::new();
+    let s = ds.add_input("s.log", "t", 1.0);
+    for (line, secs, op, status, rid) in [
+        (1, 0.0, "GetContainerProperties", 404, "r-1"),
+        (2, 0.1, "CreateContainer", 201, "r-2"),
+    ] {
+        ds.sink(s).event(RawEvent {
+            time: at(secs),
+            source: SourceKind::Server,
+            operation: op.into(),
+            resource: "/acct/photos".into(),
+            status,
+            client_request_id: "e2d06d78-0000-4000-8000-000000000001".into(),
+            request_id: rid.into(),
+            location: crate::model::Location { line, offset: 0 },
+            ..Default::default()
+        });
+    }
+    ds.finish();
+    let c = Correlation::build(&ds);
+    assert_eq!(c.requests.len(), 1);
+    assert_eq!(c.requests[0].attempt_count(), 2);
+    assert!(c.requests[0].retry_chains(&ds).is_empty());
+}
+
+#[test]
+fn header_dates_give_a_skew_without_a_server_log() {
+    let mut ds = Dataset::new();
+    let client = ds.add_input("c.log", "t", 1.0);
+    for k in 0..3 {
+        let mut ev = RawEvent {
+            time: at(k as f64),
+            source: SourceKind::Client,
+            url: "https://acct.blob.core.windows.net/c/b".into(),
+            status: 200,
+            ..Default::default()
+        };
+        // The client's x-ms-date runs 120 s ahead of the service's Date header.
+        ev.push(
+            Field::RequestDate,
+            Timestamp(T0).add_seconds(k as f64 + 120.0).to_http_date(),
+        );
+        ev.push(
+            Field::ResponseDate,
+            Timestamp(T0).add_seconds(k as f64).to_http_date(),
+        );
+        ds.sink(client).event(ev);
+    }
+    ds.finish();
+    let c = Correlation::build(&ds);
+    let e = &c.skew[0];
+    assert_eq!(e.basis, SkewBasis::HttpDates);
+    assert!((e.seconds - 120.0).abs() < 1.0);
+}
+
+#[test]
+fn upper_case_guid_joins_lower_case_guid() {
+    let mut ds = Dataset::new();
+    let a = ds.add_input("a", "t", 1.0);
+    for (src, crid) in [
+        (SourceKind::Client, "ABCDEF01-2345-4678-89AB-CDEF01234567"),
+        (SourceKind::Server, "abcdef01-2345-4678-89ab-cdef01234567"),
+    ] {
+        ds.sink(a).event(RawEvent {
+            time: at(0.0),
+            source: src,
+            client_request_id: crid.into(),
+            ..Default::default()
+        });
+    }
+    let c = Correlation::build(&ds);
+    assert_eq!(c.requests.len(), 1);
+}
+
+#[test]
+fn the_report_summary_lists_each_inputs_skew() {
+    let (ds, _, _, _) = incident();
+    let r = crate::report::Report::build(&ds);
+    let skew = &r.summary.clock_skew;
+    assert_eq!(skew.len(), 2, "{skew:?}");
+    let app = skew.iter().find(|s| s.source == "app.log").unwrap();
+    assert!((app.seconds - 3.0).abs() < 1.0);
+    let har = skew.iter().find(|s| s.source == "browser.har").unwrap();
+    assert!((har.seconds + 2.5).abs() < 1.0);
+}

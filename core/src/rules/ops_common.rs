@@ -1,0 +1,491 @@
+//! Shared pieces of the request-level rules (404, 409, expected errors, availability): what an
+//! operation does to which resource, time spans on the service's clock, the container-create race
+//! test that three rules must agree on, and a compact finding builder.
+
+use std::collections::HashMap;
+
+use super::{Confidence, Context, Evidence, Finding, Level, Severity};
+use crate::correlate::Request;
+use crate::model::{EventView, Field, Method, Service, SourceKind, Timestamp};
+
+pub(crate) fn confidence(level: Level, raise_with: &str) -> Confidence {
+    Confidence {
+        level,
+        raise_with: if level == Level::High {
+            String::new()
+        } else {
+            raise_with.to_string()
+        },
+    }
+}
+
+/// How many events a finding stands for and when they happened. Rules list at most
+/// [`super::MAX_EVIDENCE`] rows, so the count and the time span come from all the events.
+pub(crate) struct Seen {
+    pub count: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+impl Seen {
+    /// Over these events, with the times their logs wrote.
+    pub fn of(cx: &Context<'_>, events: &[usize]) -> Seen {
+        let times = events.iter().filter_map(|&i| cx.ds.events.get(i)?.time());
+        let (first, last) = times.fold((None, None), |(a, b): (Option<Timestamp>, _), t| {
+            (
+                Some(a.map_or(t, |a| a.min(t))),
+                Some(b.map_or(t, |b: Timestamp| b.max(t))),
+            )
+        });
+        Seen {
+            count: events.len() as u64,
+            first,
+            last,
+        }
+    }
+}
+
+/// The first [`super::MAX_EVIDENCE`] of `events`, as evidence rows: building rows is the
+/// expensive part of a rule on large logs, and only these are kept.
+pub(crate) fn listed(events: &[usize]) -> &[usize] {
+    &events[..events.len().min(super::MAX_EVIDENCE)]
+}
+
+/// Assembles a finding. Count and first/last seen come from `seen` when given, else from the
+/// evidence.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finding(
+    rule: &'static str,
+    severity: Severity,
+    title: String,
+    explanation: String,
+    fix: &[&str],
+    confidence: Confidence,
+    evidence: Vec<Evidence>,
+    seen: Option<Seen>,
+    kql: impl FnOnce(Option<&str>, Option<&str>) -> String,
+) -> Finding {
+    let mut f = Finding {
+        rule,
+        severity,
+        title,
+        explanation,
+        fix: fix.iter().map(|s| s.to_string()).collect(),
+        confidence,
+        first_seen: None,
+        last_seen: None,
+        count: 0,
+        evidence: Vec::new(),
+        kql: None,
+        cors_rule: None,
+        cors_forms: Vec::new(),
+    }
+    .with_evidence(evidence);
+    if let Some(s) = seen {
+        f.count = s.count;
+        f.first_seen = s.first.map(|t| t.to_string());
+        f.last_seen = s.last.map(|t| t.to_string());
+    }
+    let q = kql(f.first_seen.as_deref(), f.last_seen.as_deref());
+    Finding { kql: Some(q), ..f }
+}
+
+pub(crate) fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// The services the evidence rows belong to (for the KQL table choice).
+pub(crate) fn services(cx: &Context<'_>, evidence: &[Evidence]) -> Vec<Service> {
+    let mut out: Vec<Service> = Vec::new();
+    for e in evidence {
+        if let Some(ev) = e.event.and_then(|i| cx.ds.events.get(i as usize)) {
+            if !out.contains(&ev.service) {
+                out.push(ev.service);
+            }
+        }
+    }
+    out
+}
+
+/// The observation that speaks for every attempt of every request, with its request index.
+pub(crate) fn primaries(cx: &Context<'_>) -> Vec<(u32, usize)> {
+    let mut out = Vec::with_capacity(cx.correlation.requests.len());
+    for (r, req) in cx.correlation.requests.iter().enumerate() {
+        for a in req.attempts() {
+            out.push((r as u32, Request::primary(cx.ds, a) as usize));
+        }
+    }
+    out
+}
+
+/// An event's time on the service's clock.
+pub(crate) fn time(cx: &Context<'_>, i: usize) -> Option<Timestamp> {
+    cx.correlation.corrected_time(cx.ds, i)
+}
+
+/// When a request was in flight, on the service's clock: from its start to its start plus the
+/// end-to-end latency, or to the time its response was logged.
+pub(crate) fn span(cx: &Context<'_>, i: usize) -> Option<(Timestamp, Timestamp)> {
+    let v = cx.ds.view(i);
+    let start = time(cx, i)?;
+    if v.ev.e2e_ms.is_finite() && v.ev.e2e_ms >= 0.0 {
+        return Some((start, start.add_seconds(v.ev.e2e_ms as f64 / 1000.0)));
+    }
+    let end = v
+        .extra(Field::ResponseDate)
+        .and_then(Timestamp::parse)
+        .map(
+            |t| match (v.ev.source, cx.correlation.skew_of(v.ev.input)) {
+                (SourceKind::Client | SourceKind::Network, Some(s)) => t.add_seconds(-s),
+                _ => t,
+            },
+        )
+        .filter(|t| *t >= start)
+        .unwrap_or(start);
+    Some((start, end))
+}
+
+/// "12 s", "4 min", "2.5 h".
+pub(crate) fn human_secs(secs: f64) -> String {
+    let s = secs.abs();
+    if s < 10.0 {
+        format!("{:.1} s", s)
+    } else if s < 120.0 {
+        format!("{} s", s.round() as i64)
+    } else if s < 7200.0 {
+        format!("{} min", (s / 60.0).round() as i64)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+/// A delete of the resource itself (not `ClearMessages`, which empties a queue).
+pub(crate) fn is_delete(v: &EventView<'_>) -> bool {
+    let op = v.operation();
+    if !op.is_empty() {
+        return op.starts_with("Delete");
+    }
+    v.ev.method == Method::Delete
+}
+
+const CONTAINER_CREATES: [&str; 4] = [
+    "CreateContainer",
+    "CreateQueue",
+    "CreateTable",
+    "CreateShare",
+];
+
+/// A create of a container, queue, table or share.
+pub(crate) fn is_container_create(v: &EventView<'_>) -> bool {
+    CONTAINER_CREATES.contains(&v.operation())
+}
+
+/// A request addressed to a container (queue, table, share) itself: its key has two segments.
+pub(crate) fn is_container_level(v: &EventView<'_>) -> bool {
+    let r = v.resource().trim_end_matches('/');
+    !r.is_empty() && r.trim_start_matches('/').split('/').count() == 2
+}
+
+/// `/account/name` of the container (queue, table, share) a resource key lives in. Table keys
+/// written as `/account/table(PartitionKey=…)` lose the entity part.
+pub(crate) fn container_key(resource: &str) -> Option<String> {
+    let mut segs = resource.trim_start_matches('/').split('/');
+    let account = segs.next().filter(|s| !s.is_empty())?;
+    let name = segs.next().filter(|s| !s.is_empty())?;
+    let name = name.split('(').next().unwrap_or(name);
+    if name.is_empty() {
+        return None;
+    }
+    Some(format!("/{account}/{name}"))
+}
+
+/// A key without its leading `/account`, for titles: `mailinglist/Smith/Ben`.
+pub(crate) fn display_key(key: &str) -> &str {
+    let k = key.trim_start_matches('/');
+    match k.split_once('/') {
+        Some((_, rest)) if !rest.is_empty() => rest,
+        _ => k,
+    }
+}
+
+/// The last segment of a key, for titles.
+pub(crate) fn short_name(key: &str) -> &str {
+    key.trim_end_matches('/').rsplit('/').next().unwrap_or(key)
+}
+
+/// What a container is called in a service.
+pub(crate) fn container_word(service: Service) -> &'static str {
+    match service {
+        Service::Queue => "queue",
+        Service::Table => "table",
+        Service::File => "share",
+        _ => "container",
+    }
+}
+
+/// Error codes that say the container (queue, table, share) a request needed does not exist.
+pub(crate) const PARENT_NOT_FOUND: [&str; 4] = [
+    "ContainerNotFound",
+    "QueueNotFound",
+    "TableNotFound",
+    "ShareNotFound",
+];
+
+/// Operations that create something inside a container: a 404 on them can only mean the
+/// container is missing (or, with old SAS versions, a permission the SAS lacks).
+const WRITES_INTO_CONTAINER: [&str; 12] = [
+    "PutBlob",
+    "PutBlock",
+    "PutBlockList",
+    "PutBlockFromURL",
+    "PutPage",
+    "AppendBlock",
+    "CopyBlob",
+    "PutMessage",
+    "InsertEntity",
+    "InsertOrReplaceEntity",
+    "InsertOrMergeEntity",
+    "CreateFile",
+];
+
+/// A 404 because the container (queue, table, share) is missing.
+pub(crate) struct ParentMissing {
+    pub key: String,
+    /// The service said so (error code); otherwise inferred from a 404 on a write into it.
+    pub explicit: bool,
+}
+
+pub(crate) fn parent_missing(v: &EventView<'_>) -> Option<ParentMissing> {
+    if v.ev.status != 404 || v.ev.response_type == crate::model::ResponseType::AuthorizationError {
+        return None;
+    }
+    let code = v.error_code();
+    let explicit = PARENT_NOT_FOUND.contains(&code);
+    let inferred = code.is_empty() && WRITES_INTO_CONTAINER.contains(&v.operation());
+    if !explicit && !inferred {
+        return None;
+    }
+    Some(ParentMissing {
+        key: container_key(v.resource())?,
+        explicit,
+    })
+}
+
+/// Who sent a request, as far as the source says.
+pub(crate) fn who(v: &EventView<'_>) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(ip) = v.extra(Field::CallerIp) {
+        out.push(("caller_ip", ip.to_string()));
+    }
+    if let Some(ua) = v.extra(Field::UserAgent) {
+        out.push(("user_agent", ua.to_string()));
+    }
+    if v.ev.auth != crate::model::AuthKind::Unknown {
+        out.push(("auth", v.ev.auth.as_str().to_string()));
+    }
+    let crid = v.client_request_id();
+    if !crid.is_empty() {
+        out.push(("client_request_id", crid.into_owned()));
+    }
+    out
+}
+
+/// Successful deletes per key, and successful creates of deleted names and of containers, in
+/// time order on the service's clock.
+#[derive(Default)]
+pub(crate) struct History {
+    pub deletes: HashMap<String, Vec<(Timestamp, usize)>>,
+    pub creates: HashMap<String, Vec<(Timestamp, usize)>>,
+}
+
+impl History {
+    pub fn build(cx: &Context<'_>) -> History {
+        let mut h = History::default();
+        let done: Vec<(usize, Timestamp)> = primaries(cx)
+            .into_iter()
+            .filter(|&(_, i)| is_success(cx.ds.events[i].status))
+            .filter_map(|(_, i)| Some((i, time(cx, i)?)))
+            .collect();
+        for &(i, t) in &done {
+            let v = cx.ds.view(i);
+            if is_delete(&v) && !v.resource().is_empty() {
+                let key = v.resource().trim_end_matches('/').to_string();
+                h.deletes.entry(key).or_default().push((t, i));
+            }
+        }
+        // Creates matter only for names that were deleted and for containers; keeping every
+        // uploaded blob's key would cost a map entry per upload in large logs.
+        for &(i, t) in &done {
+            let v = cx.ds.view(i);
+            if is_delete(&v) || !(v.ev.status == 201 || is_container_create(&v)) {
+                continue;
+            }
+            let key = v.resource().trim_end_matches('/');
+            if is_container_create(&v) || h.deletes.contains_key(key) {
+                h.creates.entry(key.to_string()).or_default().push((t, i));
+            }
+        }
+        for v in h.deletes.values_mut().chain(h.creates.values_mut()) {
+            v.sort();
+        }
+        h
+    }
+
+    /// The latest entry for `key` at or before `t`.
+    pub fn last_before<'a>(
+        map: &'a HashMap<String, Vec<(Timestamp, usize)>>,
+        key: &str,
+        t: Timestamp,
+    ) -> Option<&'a (Timestamp, usize)> {
+        let v = map.get(key.trim_end_matches('/'))?;
+        let n = v.partition_point(|(x, _)| *x <= t);
+        n.checked_sub(1).and_then(|k| v.get(k))
+    }
+}
+
+/// The container-create race of the troubleshooting guide: a write into a container failed with
+/// 404 while another request (not the writer's) was checking for or creating that container.
+pub(crate) struct Race {
+    /// The container create that was in flight.
+    pub create: usize,
+    /// That request's earlier existence check, if it made one.
+    pub probe: Option<usize>,
+}
+
+/// Container-level requests (checks and creates) per container key, for [`race_for`].
+pub(crate) struct ContainerActivity(HashMap<String, Vec<usize>>);
+
+impl ContainerActivity {
+    pub fn build(cx: &Context<'_>) -> ContainerActivity {
+        let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+        for (_, i) in primaries(cx) {
+            let v = cx.ds.view(i);
+            if !is_container_level(&v) {
+                continue;
+            }
+            if let Some(k) = container_key(v.resource()) {
+                m.entry(k).or_default().push(i);
+            }
+        }
+        ContainerActivity(m)
+    }
+}
+
+pub(crate) fn race_for(cx: &Context<'_>, act: &ContainerActivity, w: usize) -> Option<Race> {
+    let v = cx.ds.view(w);
+    let pm = parent_missing(&v)?;
+    let (ws, we) = span(cx, w)?;
+    let mine = cx.correlation.request_of.get(w).copied();
+    let list = act.0.get(&pm.key)?;
+    for &c in list {
+        let cv = cx.ds.view(c);
+        let r = cx.correlation.request_of.get(c).copied();
+        if r == mine || !is_container_create(&cv) || cv.ev.status == 0 {
+            continue;
+        }
+        let Some((cs, ce)) = span(cx, c) else {
+            continue;
+        };
+        // The whole container request (its existence check included) began before the write's
+        // 404 came back, and its create finished after the write was sent.
+        let probe = list.iter().copied().find(|&p| {
+            p != c
+                && cx.correlation.request_of.get(p).copied() == r
+                && !is_container_create(&cx.ds.view(p))
+                && time(cx, p).is_some_and(|t| t <= cs)
+        });
+        let rs = probe.and_then(|p| time(cx, p)).unwrap_or(cs);
+        if rs <= we && ce >= ws {
+            return Some(Race { create: c, probe });
+        }
+    }
+    None
+}
+
+/// The attempts (by their speaking observation) whose failure falls in one expected family,
+/// and a breakdown "GetBlobProperties 404 ×12" of them, most frequent first.
+pub(crate) fn expected_attempts(
+    cx: &Context<'_>,
+    family: crate::knowledge::expected::Expected,
+    skip: impl Fn(usize) -> bool,
+) -> (Vec<usize>, Vec<(String, usize)>) {
+    let mut hits = Vec::new();
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for (_, i) in primaries(cx) {
+        let v = cx.ds.view(i);
+        if crate::knowledge::expected::expected_kind(&v) != Some(family) || skip(i) {
+            continue;
+        }
+        let op = if v.operation().is_empty() {
+            v.ev.method.as_str()
+        } else {
+            v.operation()
+        };
+        let label = format!("{op} {} {}", v.ev.status, v.error_code())
+            .trim()
+            .to_string();
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((label, 1)),
+        }
+        hits.push(i);
+    }
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    (hits, groups)
+}
+
+/// "GetBlobProperties 404 ×12, HEAD 404 ×3".
+pub(crate) fn breakdown(groups: &[(String, usize)]) -> String {
+    groups
+        .iter()
+        .take(8)
+        .map(|(l, n)| format!("{l} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The service refused for load: 503 (ServerBusy), or a throttling response type (a 500
+/// OperationTimedOut can be classed ThrottlingError / ServerBusyError too).
+pub(crate) fn is_throttled(v: &EventView<'_>) -> bool {
+    v.ev.status == 503
+        || v.ev.response_type == crate::model::ResponseType::ThrottlingError
+        || v.error_code() == "ServerBusy"
+}
+
+/// The service timed out on its side.
+pub(crate) fn is_server_timeout(v: &EventView<'_>) -> bool {
+    use crate::model::ResponseType as Rt;
+    if is_throttled(v) {
+        return false;
+    }
+    match v.ev.response_type {
+        Rt::ServerTimeoutError => true,
+        Rt::ClientTimeoutError | Rt::NetworkError => false,
+        _ => v.ev.status == 500 && v.error_code() == "OperationTimedOut",
+    }
+}
+
+/// The request's time windows on the service's clock, bucketed by minute: how many minutes had
+/// at least one of `events`, against the minutes the whole dataset covers.
+pub(crate) fn minutes_covered(cx: &Context<'_>, events: &[usize]) -> (usize, usize) {
+    let minute = |t: Timestamp| t.0.div_euclid(60_000_000);
+    let mut hit: Vec<i64> = events
+        .iter()
+        .filter_map(|&i| time(cx, i))
+        .map(minute)
+        .collect();
+    hit.sort_unstable();
+    hit.dedup();
+    let all: Vec<i64> = cx
+        .ds
+        .events
+        .iter()
+        .filter_map(|e| e.time())
+        .map(minute)
+        .collect();
+    let span = match (all.iter().min(), all.iter().max()) {
+        (Some(a), Some(b)) => (b - a + 1) as usize,
+        _ => 0,
+    };
+    (hit.len(), span)
+}

@@ -372,6 +372,9 @@ pub struct Exchange {
     /// Client-measured duration of the attempt.
     pub duration_ms: Option<f32>,
     pub notes: Vec<String>,
+    /// Every input line the exchange was read from, so that a parser that drops it (a token
+    /// request) can still report each of its lines as skipped.
+    pub lines: Vec<u64>,
 }
 
 const CONDITION_HEADERS: [&str; 5] = [

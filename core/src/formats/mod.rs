@@ -7,6 +7,7 @@ use crate::model::EventSink;
 
 mod dotnet_azure_core;
 mod dotnet_legacy_trace;
+mod python_azure_core;
 mod sdk_common;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
@@ -37,6 +38,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
     &[
         &dotnet_legacy_trace::DotnetLegacyTrace,
         &dotnet_azure_core::DotnetAzureCore,
+        &python_azure_core::PythonAzureCore,
     ]
 }
 

@@ -7,6 +7,7 @@ use crate::model::EventSink;
 
 mod dotnet_azure_core;
 mod dotnet_legacy_trace;
+mod js_azure_logger;
 mod python_azure_core;
 mod sdk_common;
 
@@ -39,6 +40,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &dotnet_legacy_trace::DotnetLegacyTrace,
         &dotnet_azure_core::DotnetAzureCore,
         &python_azure_core::PythonAzureCore,
+        &js_azure_logger::JsAzureLogger,
     ]
 }
 

@@ -7,6 +7,7 @@ use crate::model::EventSink;
 
 mod dotnet_azure_core;
 mod dotnet_legacy_trace;
+mod java_azure_core;
 mod js_azure_logger;
 mod python_azure_core;
 mod sdk_common;
@@ -41,6 +42,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &dotnet_azure_core::DotnetAzureCore,
         &python_azure_core::PythonAzureCore,
         &js_azure_logger::JsAzureLogger,
+        &java_azure_core::JavaAzureCore,
     ]
 }
 

@@ -5,6 +5,7 @@
 use crate::input::Line;
 use crate::model::EventSink;
 
+mod azcopy_log;
 mod dotnet_azure_core;
 mod dotnet_legacy_trace;
 mod java_azure_core;
@@ -43,6 +44,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &python_azure_core::PythonAzureCore,
         &js_azure_logger::JsAzureLogger,
         &java_azure_core::JavaAzureCore,
+        &azcopy_log::AzcopyLog,
     ]
 }
 

@@ -218,14 +218,14 @@ impl Parser {
             }
         }
         if let Some(l) = local {
-            part.x.response_time = Some(self.clock.to_utc(l));
+            part.x.response_time = Some(self.clock.utc_of(l));
         }
         self.finish_part(part);
     }
 
     fn finish_part(&mut self, mut p: Part) {
         if let Some(t) = p.local_time {
-            p.x.time = Some(self.clock.to_utc(t));
+            p.x.time = Some(self.clock.utc_of(t));
         }
         self.hold.push(self.seq, p.x);
     }
@@ -349,6 +349,9 @@ impl LineParser for Parser {
         for mut p in std::mem::take(&mut self.pending) {
             p.x.notes.push("no response was logged".into());
             self.finish_part(p);
+        }
+        if let Some(msg) = self.clock.unresolved() {
+            sink.notice(msg);
         }
         self.hold.release_all(sink);
     }

@@ -289,7 +289,7 @@ impl Parser {
     }
 
     /// The request being described is complete: it waits for its response.
-    fn close_request(&mut self, sink: &mut dyn EventSink) {
+    fn close_request(&mut self) {
         if let Some(mut r) = self.request.take() {
             let n = self.attempts.next(r.x.crid());
             if n > 0 {
@@ -298,7 +298,7 @@ impl Parser {
             if self.pending.len() >= MAX_PENDING {
                 let mut old = self.pending.remove(0);
                 old.x.notes.push("no response was logged".into());
-                self.finish(old, sink);
+                self.finish_part(old);
             }
             self.pending.push(r);
         }
@@ -310,7 +310,7 @@ impl Parser {
         let Some(resp) = self.response.take() else {
             return;
         };
-        self.close_request(sink);
+        self.close_request();
         let echo =
             known_header(&resp.x.response_headers, "x-ms-client-request-id").map(str::to_string);
         let idx = echo
@@ -342,14 +342,14 @@ impl Parser {
         }
         part.x.response_time = r
             .response_time
-            .or(resp.local_time.map(|t| self.clock.to_utc(t)));
-        self.finish(part, sink);
+            .or(resp.local_time.map(|t| self.clock.utc_of(t)));
+        self.finish_part(part);
     }
 
     /// Converts a local request time and holds the exchange for a possible exception.
-    fn finish(&mut self, mut p: Part, _sink: &mut dyn EventSink) {
+    fn finish_part(&mut self, mut p: Part) {
         if let Some(t) = p.local_time {
-            p.x.time = Some(self.clock.to_utc(t));
+            p.x.time = Some(self.clock.utc_of(t));
         }
         self.hold.push(self.seq, p.x);
     }
@@ -413,7 +413,7 @@ impl Parser {
             Msg::RequestUrl(url) => {
                 self.end_mode();
                 self.close_response(sink);
-                self.close_request(sink);
+                self.close_request();
                 self.seq += 1;
                 self.hold.release(self.seq, sink);
                 self.request = Some(Part {
@@ -432,7 +432,7 @@ impl Parser {
             Msg::ResponseStatus(status) => {
                 self.end_mode();
                 self.close_response(sink);
-                self.close_request(sink);
+                self.close_request();
                 self.seq += 1;
                 self.hold.release(self.seq, sink);
                 self.response = Some(Part {
@@ -646,10 +646,13 @@ impl LineParser for Parser {
     fn finish(&mut self, sink: &mut dyn EventSink) {
         self.end_mode();
         self.close_response(sink);
-        self.close_request(sink);
+        self.close_request();
         for mut p in std::mem::take(&mut self.pending) {
             p.x.notes.push("no response was logged".into());
-            self.finish(p, sink);
+            self.finish_part(p);
+        }
+        if let Some(msg) = self.clock.unresolved() {
+            sink.notice(msg);
         }
         self.hold.release_all(sink);
     }

@@ -116,6 +116,8 @@ impl AttemptCounter {
 pub struct LocalClock {
     /// Seconds to subtract from a local time to get UTC.
     offset: Option<i64>,
+    /// A zone-less time was converted (before or without a known offset).
+    used: bool,
 }
 
 impl LocalClock {
@@ -145,8 +147,17 @@ impl LocalClock {
     }
 
     /// Converts a zone-less log time to UTC with the offset learnt so far.
-    pub fn to_utc(&self, local: Timestamp) -> Timestamp {
+    pub fn utc_of(&mut self, local: Timestamp) -> Timestamp {
+        self.used = true;
         local.add_seconds(-(self.offset.unwrap_or(0) as f64))
+    }
+
+    /// At the end of a file: a message when zone-less times were read but no response `Date`
+    /// ever showed their offset, so they were taken as UTC.
+    pub fn unresolved(&self) -> Option<&'static str> {
+        (self.used && self.offset.is_none()).then_some(
+            "Log times have no time zone and no response Date header showed the offset: they were read as UTC.",
+        )
     }
 }
 
@@ -336,10 +347,14 @@ mod tests {
         let local = Timestamp::parse("2025-10-02T14:47:38").unwrap();
         let date = Timestamp::parse("Thu, 02 Oct 2025 21:47:37 GMT").unwrap();
         assert!(c.learn(local, date).unwrap().contains("UTC-07:00"));
-        assert_eq!(c.to_utc(local).to_string(), "2025-10-02T21:47:38Z");
+        assert_eq!(c.utc_of(local).to_string(), "2025-10-02T21:47:38Z");
         let mut c = LocalClock::default();
         assert!(c.learn(date.add_seconds(3.0), date).is_none());
-        assert_eq!(c.to_utc(date), date);
+        assert_eq!(c.utc_of(date), date);
+        assert_eq!(c.unresolved(), None);
+        let mut c = LocalClock::default();
+        assert_eq!(c.utc_of(date), date);
+        assert!(c.unresolved().is_some());
     }
 
     #[test]

@@ -5,8 +5,14 @@
 use crate::input::Line;
 use crate::model::EventSink;
 
+mod azcopy_log;
 mod cors_rules;
+mod dotnet_azure_core;
 mod dotnet_legacy_trace;
+mod java_azure_core;
+mod js_azure_logger;
+mod python_azure_core;
+mod sdk_common;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
 pub const SAMPLE_BYTES: usize = 64 * 1024;
@@ -35,6 +41,11 @@ pub trait LineParser {
 pub fn registry() -> &'static [&'static dyn Format] {
     &[
         &dotnet_legacy_trace::DotnetLegacyTrace,
+        &dotnet_azure_core::DotnetAzureCore,
+        &python_azure_core::PythonAzureCore,
+        &js_azure_logger::JsAzureLogger,
+        &java_azure_core::JavaAzureCore,
+        &azcopy_log::AzcopyLog,
         &cors_rules::CorsRulesFormat,
     ]
 }

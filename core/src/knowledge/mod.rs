@@ -3,6 +3,7 @@
 pub mod auth_failure;
 pub mod cors;
 pub mod expected;
+pub mod http;
 pub mod operations;
 pub mod redact;
 pub mod sas;

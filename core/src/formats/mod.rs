@@ -6,6 +6,7 @@ use crate::input::Line;
 use crate::model::EventSink;
 
 mod dotnet_legacy_trace;
+mod storage_analytics;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
 pub const SAMPLE_BYTES: usize = 64 * 1024;
@@ -20,6 +21,15 @@ pub trait Format: Sync {
     fn detect(&self, sample: &str) -> f32;
     /// A fresh streaming parser.
     fn parser(&self) -> Box<dyn LineParser>;
+    /// A fresh parser with user-given options (e.g. which CSV column holds the time). Formats
+    /// without options ignore them; each format documents the keys it understands.
+    fn parser_with_options(
+        &self,
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Box<dyn LineParser> {
+        let _ = options;
+        self.parser()
+    }
 }
 
 /// A streaming parser: receives every line of one input in order, pushes events into the sink,
@@ -32,7 +42,10 @@ pub trait LineParser {
 
 /// Every format, in the order detection ties are broken.
 pub fn registry() -> &'static [&'static dyn Format] {
-    &[&dotnet_legacy_trace::DotnetLegacyTrace]
+    &[
+        &dotnet_legacy_trace::DotnetLegacyTrace,
+        &storage_analytics::StorageAnalytics,
+    ]
 }
 
 pub fn by_id(id: &str) -> Option<&'static dyn Format> {

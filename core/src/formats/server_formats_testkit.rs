@@ -1,0 +1,73 @@
+//! Test helpers shared by the tests of the server-side and metrics formats (`storage-analytics`,
+//! `resource-log-json`, `log-analytics-export`, `metrics-export`); each test module includes this
+//! file with `#[path]`.
+
+#![allow(dead_code)]
+
+use crate::formats::{self, MIN_CONFIDENCE};
+use crate::testing::ingest_in_slices;
+use crate::Report;
+
+/// Detection ranks `id` first for `bytes` with enough confidence, the ingest picks it, and the
+/// legacy .NET trace format does not claim the file.
+pub fn assert_detected_as(id: &str, name: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let ranked = formats::rank(&text);
+    let shown: Vec<(&str, f32)> = ranked.iter().map(|(f, c)| (f.id(), *c)).collect();
+    assert_eq!(ranked[0].0.id(), id, "{name}: ranking {shown:?}");
+    assert!(ranked[0].1 >= MIN_CONFIDENCE, "{name}: ranking {shown:?}");
+    let legacy = ranked
+        .iter()
+        .find(|(f, _)| f.id() == "dotnet-legacy-trace")
+        .map_or(0.0, |(_, c)| *c);
+    assert!(
+        legacy < MIN_CONFIDENCE,
+        "{name}: dotnet-legacy-trace claims it ({legacy})"
+    );
+    let ds = ingest_in_slices(name, bytes, None, bytes.len().max(1));
+    assert_eq!(ds.inputs[0].format, id, "{name}");
+}
+
+/// Confidence that format `id` gives to `bytes`.
+pub fn confidence(id: &str, bytes: &[u8]) -> f32 {
+    formats::by_id(id)
+        .expect("registered format")
+        .detect(&String::from_utf8_lossy(bytes))
+}
+
+fn ingest_and_report(name: &str, bytes: &[u8], format: Option<&str>) {
+    let ds = ingest_in_slices(name, bytes, format, 977);
+    let _ = Report::build(&ds);
+}
+
+/// Feeds damaged copies of `bytes` (cut at many points, started mid-file, bytes replaced by
+/// structural characters or invalid UTF-8) to the parser of `id` and to detection: nothing may
+/// panic, and every copy must finish.
+pub fn assert_survives_damage(id: &str, bytes: &[u8]) {
+    let n = bytes.len();
+    if n == 0 {
+        return;
+    }
+    let step = (n / 120).max(1);
+    let mut at = 0;
+    while at < n {
+        ingest_and_report("cut", &bytes[..at], None);
+        ingest_and_report("cut", &bytes[..at], Some(id));
+        ingest_and_report("tail", &bytes[at..], Some(id));
+        at += step;
+    }
+    const SUBSTITUTES: [u8; 12] = [
+        b'"', b';', b',', b'{', b'}', b'[', b']', b'\n', b'\\', b'&', b'0', 0xFF,
+    ];
+    let mut copy = bytes.to_vec();
+    let mut at = step / 2;
+    while at < n {
+        let orig = copy[at];
+        for s in SUBSTITUTES {
+            copy[at] = s;
+            ingest_and_report("flipped", &copy, Some(id));
+        }
+        copy[at] = orig;
+        at += step;
+    }
+}

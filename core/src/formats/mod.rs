@@ -6,6 +6,8 @@ use crate::input::Line;
 use crate::model::EventSink;
 
 mod dotnet_legacy_trace;
+mod json_stream;
+mod resource_log_json;
 mod storage_analytics;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
@@ -45,6 +47,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
     &[
         &dotnet_legacy_trace::DotnetLegacyTrace,
         &storage_analytics::StorageAnalytics,
+        &resource_log_json::ResourceLogJson,
     ]
 }
 

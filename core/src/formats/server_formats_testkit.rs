@@ -71,3 +71,20 @@ pub fn assert_survives_damage(id: &str, bytes: &[u8]) {
         at += step;
     }
 }
+
+/// On-CPU time of this thread in seconds (Linux), so that throughput measurements are not
+/// skewed by other processes sharing the machine; wall time elsewhere.
+pub fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map(|ns| ns as f64 / 1e9)
+        .unwrap_or_else(|| {
+            use std::sync::OnceLock;
+            static START: OnceLock<std::time::Instant> = OnceLock::new();
+            START
+                .get_or_init(std::time::Instant::now)
+                .elapsed()
+                .as_secs_f64()
+        })
+}

@@ -84,6 +84,52 @@ fn splitter_handles_quotes_entities_and_trailing_fields() {
 }
 
 #[test]
+fn fast_classifiers_agree_with_the_model() {
+    for s in [
+        "Success",
+        "AnonymousSuccess",
+        "SASSuccess",
+        "OAuthSuccess",
+        "TrustedAccessSasSuccess",
+        "ThrottlingError",
+        "SASThrottlingError",
+        "ClientTimeoutError",
+        "AnonymousClientTimeoutError",
+        "ServerTimeoutError",
+        "ClientOtherError",
+        "SASClientOtherError",
+        "AnonymousClientOtherError",
+        "ServerOtherError",
+        "AuthorizationError",
+        "SASAuthorizationError",
+        "NetworkError",
+        "SASNetworkError",
+        "ContainerNotFound",
+        "SuccessWithThrottling",
+        "",
+        "SAS",
+        "ServerBusy",
+    ] {
+        assert_eq!(classify(s), ResponseType::parse(s), "{s}");
+    }
+    for s in [
+        "authenticated",
+        "sas",
+        "anonymous",
+        "bearer",
+        "Sas",
+        "TrustedAccessSas",
+        "",
+        "x",
+    ] {
+        assert_eq!(auth_type(s), AuthKind::from_word(s), "{s}");
+    }
+    for s in ["blob", "queue", "table", "file", "Blob", "dfs", ""] {
+        assert_eq!(service(s), Service::from_word(s), "{s}");
+    }
+}
+
+#[test]
 fn every_real_sample_is_detected_and_fully_parsed() {
     for (name, bytes) in SAMPLES {
         kit::assert_detected_as("storage-analytics", name, bytes);
@@ -307,5 +353,90 @@ fn other_text_is_not_claimed() {
             "../../fixtures/samples/dotnet-legacy-trace_textwriter-lines_docs-client-side-logging.log"
         )),
         0.0
+    );
+}
+
+/// Throughput of the whole ingest (decode, lines, this parser, dataset) on ~64 MB of distinct
+/// records. Run: `cargo test --release -p storage-doctor-core -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let base: Vec<&str> = std::str::from_utf8(FIXTURE)
+        .unwrap()
+        .lines()
+        .take(11)
+        .filter(|l| l.contains(";7c9e1a20-"))
+        .collect();
+    let mut data = String::new();
+    let mut n = 0u32;
+    while data.len() < 64 << 20 {
+        for l in &base {
+            n += 1;
+            // A distinct request id per line, so that no line is a duplicate.
+            data.push_str(&l.replacen("7c9e1a20-", &format!("{n:08x}-"), 1));
+            data.push('\n');
+        }
+    }
+    let t = kit::cpu_seconds();
+    let ds = crate::testing::ingest_in_slices("big.log", data.as_bytes(), None, 1 << 20);
+    let secs = kit::cpu_seconds() - t;
+    assert_eq!(ds.inputs[0].skipped_total, 0);
+    println!(
+        "storage-analytics: {} events, {:.0} MB/s",
+        ds.events.len(),
+        data.len() as f64 / secs / 1e6
+    );
+}
+
+#[test]
+#[ignore]
+fn throughput_parser_only() {
+    struct Null(u64);
+    impl EventSink for Null {
+        fn event(&mut self, ev: RawEvent<'_>) {
+            self.0 += ev.url.len() as u64;
+        }
+        fn skipped(&mut self, _: u64, _: &str) {}
+        fn notice(&mut self, _: &str) {}
+    }
+    let base: Vec<&str> = std::str::from_utf8(FIXTURE)
+        .unwrap()
+        .lines()
+        .take(11)
+        .filter(|l| l.contains(";7c9e1a20-"))
+        .collect();
+    let mut data = String::new();
+    let mut n = 0u32;
+    while data.len() < 64 << 20 {
+        for l in &base {
+            n += 1;
+            data.push_str(&l.replacen("7c9e1a20-", &format!("{n:08x}-"), 1));
+            data.push('\n');
+        }
+    }
+    let lines: Vec<&str> = data.lines().collect();
+    let t = kit::cpu_seconds();
+    let mut sink = Null(0);
+    const PASSES: usize = 5;
+    for _ in 0..PASSES {
+        let mut p = StorageAnalytics.parser();
+        let mut offset = 0;
+        for (i, l) in lines.iter().copied().enumerate() {
+            p.line(
+                Line {
+                    number: i as u64 + 1,
+                    offset,
+                    text: l,
+                },
+                &mut sink,
+            );
+            offset += l.len() as u64 + 1;
+        }
+    }
+    let secs = (kit::cpu_seconds() - t) / PASSES as f64;
+    println!(
+        "storage-analytics parser only: {:.0} MB/s ({})",
+        data.len() as f64 / secs / 1e6,
+        sink.0
     );
 }

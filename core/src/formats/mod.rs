@@ -5,8 +5,10 @@
 use crate::input::Line;
 use crate::model::EventSink;
 
+mod csv_util;
 mod dotnet_legacy_trace;
 mod json_stream;
+mod log_analytics_export;
 mod resource_log_json;
 mod storage_analytics;
 
@@ -48,6 +50,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &dotnet_legacy_trace::DotnetLegacyTrace,
         &storage_analytics::StorageAnalytics,
         &resource_log_json::ResourceLogJson,
+        &log_analytics_export::LogAnalyticsExport,
     ]
 }
 

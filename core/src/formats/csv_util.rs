@@ -218,7 +218,8 @@ fn digits(s: &str) -> Option<u32> {
 /// Reads the dates exports write: ISO 8601, RFC 1123, classic metrics keys (`20240305T0200`),
 /// and locale renderings such as `3/5/2024, 2:00:13.123 AM`, `05.03.2024 14:00:13` or
 /// `2018/11/08 21:09:36.69`. Times without a zone are taken as UTC. With [`DateOrder::Auto`],
-/// the first value that settles the order (a day above 12) fixes `order` for the rest.
+/// the first value that settles the order (a day above 12, or a dotted date) fixes `order`
+/// for the rest; see [`is_ambiguous_slash_date`] for values read before that.
 pub(crate) fn parse_loose_time(s: &str, order: &mut DateOrder) -> Option<Timestamp> {
     let s = s.trim().trim_matches('"').trim();
     if s.is_empty() {
@@ -270,9 +271,13 @@ pub(crate) fn parse_loose_time(s: &str, order: &mut DateOrder) -> Option<Timesta
                 } else if b2 > 12 && a <= 12 {
                     *order = DateOrder::MonthFirst;
                     false
+                } else if sep == b'.' {
+                    // Dotted dates are written day first (German and similar locales).
+                    *order = DateOrder::DayFirst;
+                    true
                 } else {
-                    // German-style dots are day first; slashes default to the US order.
-                    sep == b'.'
+                    // Slashes default to the US order until a value settles it.
+                    false
                 }
             }
         };
@@ -321,6 +326,16 @@ pub(crate) fn parse_loose_time(s: &str, order: &mut DateOrder) -> Option<Timesta
         }
     }
     Timestamp::from_civil(year, month, day, hour, min, sec, micros)
+}
+
+/// True for a date like `3/5/2024` (one or two digits, then a slash): with the order still
+/// undecided it is read month first only by default, and a later value may prove that wrong.
+pub(crate) fn is_ambiguous_slash_date(s: &str) -> bool {
+    let t = s.trim().trim_matches('"').as_bytes();
+    match t.iter().position(|c| !c.is_ascii_digit()) {
+        Some(k) => (1..=2).contains(&k) && t[k] == b'/',
+        None => false,
+    }
 }
 
 /// A number as spreadsheets write it: `1234`, `12.5`, `1,234` or `12,5` (decimal comma when
@@ -413,6 +428,16 @@ mod tests {
         ] {
             assert_eq!(t(bad, auto), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn ambiguous_dates_are_told_apart() {
+        assert!(is_ambiguous_slash_date("3/5/2024, 2:00 AM"));
+        assert!(is_ambiguous_slash_date("\"12/11/2024\""));
+        assert!(!is_ambiguous_slash_date("2024/03/05"));
+        assert!(!is_ambiguous_slash_date("2024-03-05T02:00:00Z"));
+        assert!(!is_ambiguous_slash_date("05.03.2024"));
+        assert!(!is_ambiguous_slash_date(""));
     }
 
     #[test]

@@ -22,7 +22,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::csv_util::{
-    guess_delimiter, parse_loose_time, parse_number, split_record, CsvItem, CsvRecords, DateOrder,
+    guess_delimiter, is_ambiguous_slash_date, parse_loose_time, parse_number, split_record,
+    CsvItem, CsvRecords, DateOrder,
 };
 use super::json_stream::{Item, JsonObjects};
 use super::resource_log_json::{json_error, skip_lines};
@@ -304,6 +305,8 @@ struct RowAt {
 struct RowState {
     order: DateOrder,
     order_noted: bool,
+    /// An ambiguous date was read month first while the order was undecided.
+    order_guessed: bool,
     rows: u64,
 }
 
@@ -347,7 +350,14 @@ fn emit_row(
         );
         return;
     }
-    if before == DateOrder::Auto && cx.order == DateOrder::DayFirst && !cx.order_noted {
+    if cx.order == DateOrder::Auto && is_ambiguous_slash_date(time_text) {
+        cx.order_guessed = true;
+    }
+    if before == DateOrder::Auto
+        && cx.order == DateOrder::DayFirst
+        && cx.order_guessed
+        && !cx.order_noted
+    {
         cx.order_noted = true;
         sink.notice(&format!(
             "Dates are read day first (day/month/year) from line {} on, where a day above 12 appears; earlier ambiguous dates were read month first. Set the option dates=dmy to read them all day first.",

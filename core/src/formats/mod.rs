@@ -9,6 +9,7 @@ mod csv_util;
 mod dotnet_legacy_trace;
 mod json_stream;
 mod log_analytics_export;
+mod metrics_export;
 mod resource_log_json;
 mod storage_analytics;
 
@@ -51,6 +52,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &storage_analytics::StorageAnalytics,
         &resource_log_json::ResourceLogJson,
         &log_analytics_export::LogAnalyticsExport,
+        &metrics_export::MetricsExport,
     ]
 }
 

@@ -272,8 +272,7 @@ fn throughput() {
         .unwrap()
         .lines()
         .filter(|l| {
-            l.contains("\"operationName\"")
-                && serde_json::from_str::<serde_json::Value>(l).is_ok()
+            l.contains("\"operationName\"") && serde_json::from_str::<serde_json::Value>(l).is_ok()
         })
         .collect();
     let mut data = String::new();

@@ -370,11 +370,8 @@ fn emit_row(
         "" => class,
         m => ResponseType::parse(m),
     };
-    let status = match status_code.parse::<u16>() {
-        Ok(s) => s,
-        // `Unknown` for interrupted requests; SMB status words for Files.
-        Err(_) => 0,
-    };
+    // 0 for `Unknown` (an interrupted request) and for SMB status words (Files).
+    let status = status_code.parse::<u16>().unwrap_or_default();
     let account = match get(Col::Account) {
         "" => account_from_resource_id(get(Col::ResourceId)),
         a => a,

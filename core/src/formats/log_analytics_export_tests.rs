@@ -5,8 +5,7 @@ use crate::ingest::analyze_bytes;
 use crate::model::{Dataset, EventView};
 use crate::Ingest;
 
-#[path = "server_formats_testkit.rs"]
-mod kit;
+use crate::formats::server_formats_testkit as kit;
 
 const CSV: &[u8] = include_bytes!("../../fixtures/log-analytics-export/StorageBlobLogs-export.csv");
 const SUBSET: &[u8] =

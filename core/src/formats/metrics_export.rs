@@ -118,12 +118,21 @@ fn classic_auth(name: &str) -> AuthKind {
     }
 }
 
-/// Lower-case alphanumerics only: `"Time (UTC)"` → `timeutc`.
+/// Lower-case ASCII alphanumerics only: `"Time (UTC)"` → `timeutc` (the names compared with
+/// are all ASCII).
 fn squash(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
+    s.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_lowercase() as char)
         .collect()
+}
+
+/// Cheap test before splitting a line: a header row names a time column.
+fn may_be_header(line: &str) -> bool {
+    line.len() < 16 * 1024 && {
+        let l = line.to_ascii_lowercase();
+        l.contains("time") || l.contains("date") || l.contains("partitionkey")
+    }
 }
 
 fn is_time_name(name: &str) -> bool {
@@ -378,6 +387,9 @@ impl Format for MetricsExport {
             let t = line.trim_start_matches('\u{feff}');
             if t.trim().starts_with('{') || t.trim().starts_with('[') {
                 return 0.0;
+            }
+            if !may_be_header(t) {
+                continue;
             }
             let names: Vec<String> = split_record(t, guess_delimiter(t))
                 .iter()

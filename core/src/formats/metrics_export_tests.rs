@@ -5,8 +5,7 @@ use crate::ingest::analyze_bytes;
 use crate::model::{Dataset, EventView};
 use crate::Ingest;
 
-#[path = "server_formats_testkit.rs"]
-mod kit;
+use crate::formats::server_formats_testkit as kit;
 
 const WIDE: &[u8] =
     include_bytes!("../../fixtures/metrics-export/transactions-by-responsetype-wide.csv");
@@ -290,4 +289,42 @@ fn no_panic_on_damaged_input() {
     for (_, bytes) in FIXTURES {
         kit::assert_survives_damage("metrics-export", bytes);
     }
+}
+
+#[test]
+fn summary_success_rates_come_from_metrics_counts() {
+    // Wide fixture: Success 5830, ClientOtherError 501, AuthorizationError 215, throttling 57.
+    let (_, report) = analyze_bytes("w.csv", WIDE, None).unwrap();
+    let total = 5830.0 + 501.0 + 215.0 + 57.0;
+    let round1 = |x: f64| (x * 10.0).round() / 10.0;
+    assert_eq!(
+        report.summary.success_percent,
+        Some(round1(5830.0 * 100.0 / total))
+    );
+    assert_eq!(
+        report.summary.adjusted_success_percent,
+        Some(round1((5830.0 + 501.0) * 100.0 / total))
+    );
+    // Series of unknown class do not count: a single unsplit total gives no rate.
+    let (_, report) = analyze_bytes("s.csv", SINGLE, None).unwrap();
+    assert_eq!(report.summary.success_percent, None);
+
+    // With a server log, the rates come from its requests as before; the metrics are ignored.
+    let server = include_bytes!("../../fixtures/storage-analytics/contoso-hour.log");
+    let mut ing = Ingest::new();
+    ing.begin("contoso-hour.log", None).unwrap();
+    ing.feed(server);
+    let server_only = crate::Report::build(&ing.finish()).summary;
+    let mut ing = Ingest::new();
+    ing.begin("contoso-hour.log", None).unwrap();
+    ing.feed(server);
+    ing.begin("w.csv", None).unwrap();
+    ing.feed(WIDE);
+    let both = crate::Report::build(&ing.finish()).summary;
+    assert!(server_only.success_percent.is_some());
+    assert_eq!(both.success_percent, server_only.success_percent);
+    assert_eq!(
+        both.adjusted_success_percent,
+        server_only.adjusted_success_percent
+    );
 }

@@ -11,6 +11,8 @@ mod json_stream;
 mod log_analytics_export;
 mod metrics_export;
 mod resource_log_json;
+#[cfg(test)]
+mod server_formats_testkit;
 mod storage_analytics;
 
 /// How many bytes of decoded text detection looks at (whole lines only).

@@ -83,3 +83,35 @@ pub fn cpu_seconds() -> f64 {
                 .as_secs_f64()
         })
 }
+
+/// The server-side and metrics formats must not claim any other sample: every file in
+/// `fixtures/samples` that is not theirs gets a score below the detection threshold from each.
+#[test]
+fn server_formats_do_not_claim_other_samples() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/samples");
+    let mine = ["storage-analytics", "resourcelog-", "log-analytics-export"];
+    let ids = [
+        "storage-analytics",
+        "resource-log-json",
+        "log-analytics-export",
+        "metrics-export",
+    ];
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("samples folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if mine.iter().any(|m| name.starts_with(m))
+            || name.ends_with("MAP.md")
+            || name == "SOURCES.md"
+        {
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("readable sample");
+        for id in ids {
+            let c = confidence(id, &bytes);
+            assert!(c < MIN_CONFIDENCE, "{id} claims {name} ({c})");
+        }
+        checked += 1;
+    }
+    assert!(checked > 30, "only {checked} samples checked");
+}

@@ -106,6 +106,8 @@ fn split(line: &str) -> Fields<'_> {
         count: 0,
     };
     let mut semis = memchr::memchr_iter(b';', b);
+    // Without any `&` no `;` can end an entity: skip that check for the whole line.
+    let has_amp = memchr::memchr(b'&', b).is_some();
     // Every slice bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
     // slices fall on char boundaries.
     let mut i = 0;
@@ -119,7 +121,7 @@ fn split(line: &str) -> Fields<'_> {
             let closes = if quoted {
                 s >= i + 2 && b[s - 1] == b'"'
             } else {
-                !ends_entity(b, i, s)
+                !(has_amp && ends_entity(b, i, s))
             };
             if closes {
                 end = Some(s);
@@ -144,6 +146,34 @@ fn split(line: &str) -> Fields<'_> {
         }
     }
     out
+}
+
+/// HTML-entity decoding of a field. The `$logs` writer encodes `&` and `"` only, so those two
+/// are decoded here with `memchr`; any other entity goes to the general decoder.
+fn decode(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let Some(first) = memchr::memchr(b'&', b) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut from = 0;
+    let mut at = Some(first);
+    while let Some(i) = at {
+        let tail = &b[i..];
+        let (ch, len) = if tail.starts_with(b"&amp;") {
+            ('&', 5)
+        } else if tail.starts_with(b"&quot;") {
+            ('"', 6)
+        } else {
+            return html_decode(s);
+        };
+        out.push_str(&s[from..i]);
+        out.push(ch);
+        from = i + len;
+        at = memchr::memchr(b'&', &b[from..]).map(|k| from + k);
+    }
+    out.push_str(&s[from..]);
+    Cow::Owned(out)
 }
 
 /// `1.0` → (1, 0). Only `<digits>.<digits>` counts as a version.
@@ -379,7 +409,7 @@ impl LineParser for Parser {
         if auth == AuthKind::Unknown {
             auth = auth_from_status(request_status);
         }
-        let object_key = html_decode(f.get(12));
+        let object_key = decode(f.get(12));
         // CopyBlobSource rows name the source by URL; the key form lets the object be matched
         // with the other rows about it.
         let resource: Cow<'_, str> = if object_key.starts_with("http") {
@@ -395,13 +425,13 @@ impl LineParser for Parser {
             source: SourceKind::Server,
             service: service(f.get(10)),
             operation: Cow::Borrowed(f.get(2)),
-            url: html_decode(f.get(11)),
+            url: decode(f.get(11)),
             resource,
             account: Cow::Borrowed(f.get(9)),
             status,
             error_code: Cow::Borrowed(error_code),
             response_type,
-            client_request_id: html_decode(f.get(29)),
+            client_request_id: decode(f.get(29)),
             request_id: Cow::Borrowed(request_id),
             e2e_ms: parse_ms(f.get(5)),
             server_ms: parse_ms(f.get(6)),
@@ -415,8 +445,8 @@ impl LineParser for Parser {
         };
         ev.push(Field::CallerIp, f.get(15));
         ev.push(Field::XmsVersion, f.get(16));
-        ev.push(Field::Conditions, html_decode(f.get(26)));
-        ev.push(Field::UserAgent, html_decode(f.get(27)));
+        ev.push(Field::Conditions, decode(f.get(26)));
+        ev.push(Field::UserAgent, decode(f.get(27)));
         sink.event(ev);
     }
 

@@ -83,6 +83,23 @@ fn splitter_handles_quotes_entities_and_trailing_fields() {
 }
 
 #[test]
+fn fast_decoder_agrees_with_the_general_one() {
+    for s in [
+        "",
+        "plain",
+        "a&amp;b&amp;c",
+        "&quot;0x8D&quot;",
+        "x&amp;",
+        "&amp",
+        "&lt;tag&gt; &amp; &#59;",
+        "caf\u{e9}&amp;\u{FFFD}",
+        "&&amp;&",
+    ] {
+        assert_eq!(decode(s), html_decode(s), "{s}");
+    }
+}
+
+#[test]
 fn fast_classifiers_agree_with_the_model() {
     for s in [
         "Success",

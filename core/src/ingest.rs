@@ -3,6 +3,8 @@
 //! The same driver serves the CLI (whole files or stdin, in slices), the web worker (slices of a
 //! `File`), and the tests (any split, to prove chunk-boundary independence).
 
+use std::collections::BTreeMap;
+
 use crate::formats::{self, Format, LineParser, UnknownParser, MIN_CONFIDENCE, SAMPLE_BYTES};
 use crate::input::archive::{self, Inflater, Packing};
 use crate::input::{Decoder, LineScanner};
@@ -19,6 +21,8 @@ struct Current {
     sample: Vec<u8>,
     parser: Option<Box<dyn LineParser>>,
     forced: Option<&'static dyn Format>,
+    /// Parser options given by the user (see [`Format::parser_with_options`]).
+    options: BTreeMap<String, String>,
     decoded: Vec<u8>,
     raw_bytes: u64,
     /// Decided from the first bytes; `None` until 4 bytes have arrived.
@@ -55,6 +59,17 @@ impl Ingest {
 
     /// Starts an input. `format` forces a format id instead of detecting one.
     pub fn begin(&mut self, path: &str, format: Option<&str>) -> Result<(), CoreError> {
+        self.begin_with_options(path, format, &BTreeMap::new())
+    }
+
+    /// Like [`Ingest::begin`], with parser options for the chosen format (for example the
+    /// column mapping of a metrics CSV; each format's module documents its keys).
+    pub fn begin_with_options(
+        &mut self,
+        path: &str,
+        format: Option<&str>,
+        options: &BTreeMap<String, String>,
+    ) -> Result<(), CoreError> {
         self.end();
         let forced = match format {
             Some(id) => Some(formats::by_id(id).ok_or_else(|| {
@@ -70,6 +85,7 @@ impl Ingest {
             sample: Vec::new(),
             parser: None,
             forced,
+            options: options.clone(),
             decoded: Vec::new(),
             raw_bytes: 0,
             packing: None,
@@ -163,14 +179,14 @@ impl Ingest {
             info.confidence = f.detect(&text).max(0.0);
             info.notices
                 .push(format!("format set by the user: {}", f.name()));
-            f.parser()
+            f.parser_with_options(&cur.options)
         } else {
             let ranked = formats::rank(&text);
             match ranked.first() {
                 Some((f, c)) if *c >= MIN_CONFIDENCE => {
                     info.format = f.id().to_string();
                     info.confidence = *c;
-                    f.parser()
+                    f.parser_with_options(&cur.options)
                 }
                 _ => {
                     info.format = "unknown".to_string();

@@ -7,12 +7,20 @@ use crate::model::EventSink;
 
 mod azcopy_log;
 mod cors_rules;
+mod csv_util;
 mod dotnet_azure_core;
 mod dotnet_legacy_trace;
 mod java_azure_core;
 mod js_azure_logger;
+mod json_stream;
+mod log_analytics_export;
+mod metrics_export;
 mod python_azure_core;
+mod resource_log_json;
 mod sdk_common;
+#[cfg(test)]
+mod server_formats_testkit;
+mod storage_analytics;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
 pub const SAMPLE_BYTES: usize = 64 * 1024;
@@ -27,6 +35,15 @@ pub trait Format: Sync {
     fn detect(&self, sample: &str) -> f32;
     /// A fresh streaming parser.
     fn parser(&self) -> Box<dyn LineParser>;
+    /// A fresh parser with user-given options (e.g. which CSV column holds the time). Formats
+    /// without options ignore them; each format documents the keys it understands.
+    fn parser_with_options(
+        &self,
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Box<dyn LineParser> {
+        let _ = options;
+        self.parser()
+    }
 }
 
 /// A streaming parser: receives every line of one input in order, pushes events into the sink,
@@ -41,6 +58,10 @@ pub trait LineParser {
 pub fn registry() -> &'static [&'static dyn Format] {
     &[
         &dotnet_legacy_trace::DotnetLegacyTrace,
+        &storage_analytics::StorageAnalytics,
+        &resource_log_json::ResourceLogJson,
+        &log_analytics_export::LogAnalyticsExport,
+        &metrics_export::MetricsExport,
         &dotnet_azure_core::DotnetAzureCore,
         &python_azure_core::PythonAzureCore,
         &js_azure_logger::JsAzureLogger,

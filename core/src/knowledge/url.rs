@@ -137,7 +137,8 @@ pub fn html_decode(s: &str) -> Cow<'_, str> {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let end = tail[..tail.len().min(10)].find(';');
+        // Byte search: the 10-byte window may end inside a multi-byte character.
+        let end = tail.bytes().take(10).position(|b| b == b';');
         let decoded = end.and_then(|e| {
             let ent = &tail[1..e];
             let c = match ent {
@@ -189,6 +190,12 @@ mod tests {
         assert_eq!(e.account(), "devstoreaccount1");
         assert_eq!(e.resource_key(), "/devstoreaccount1/c");
         assert_eq!(e.service(), Service::Blob);
+    }
+
+    #[test]
+    fn html_decode_survives_multibyte_text_after_ampersand() {
+        assert_eq!(html_decode("&amp;comp\u{FFFD}list"), "&comp\u{FFFD}list");
+        assert_eq!(html_decode("&é\u{FFFD};x"), "&é\u{FFFD};x");
     }
 
     #[test]

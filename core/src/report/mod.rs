@@ -146,7 +146,38 @@ fn success_rates(ds: &Dataset) -> (Option<f64>, Option<f64>) {
         }
     }
     let pct = |n: u64| (total > 0).then(|| round1(n as f64 * 100.0 / total as f64));
-    (pct(ok), pct(ok + expected))
+    let (mut success_percent, mut adjusted_success_percent) = (pct(ok), pct(ok + expected));
+    // Without a server log, metrics are the service's own count of every transaction: weight
+    // each row by its count. ClientOtherError is the class of expected failures (404 probes,
+    // 409 already-exists, 304/412 conditions), so the adjusted figure sets it aside.
+    if !has_server {
+        use crate::model::{Field, ResponseType};
+        let (mut m_total, mut m_ok, mut m_expected) = (0f64, 0f64, 0f64);
+        for v in ds.iter().filter(|v| v.ev.source == SourceKind::Metrics) {
+            let rt = v.ev.response_type;
+            if matches!(rt, ResponseType::Unknown | ResponseType::ErrorCode) {
+                continue; // a series whose class is unknown (e.g. an unsplit total)
+            }
+            let Some(n) = v
+                .extra(Field::Count)
+                .and_then(|c| c.parse::<f64>().ok())
+                .filter(|n| n.is_finite() && *n > 0.0)
+            else {
+                continue;
+            };
+            m_total += n;
+            match rt {
+                ResponseType::Success => m_ok += n,
+                ResponseType::ClientOtherError => m_expected += n,
+                _ => {}
+            }
+        }
+        if m_total > 0.0 {
+            success_percent = Some(round1(m_ok * 100.0 / m_total));
+            adjusted_success_percent = Some(round1((m_ok + m_expected) * 100.0 / m_total));
+        }
+    }
+    (success_percent, adjusted_success_percent)
 }
 
 /// How far each client or network input's clock is from the service's, named by its path.

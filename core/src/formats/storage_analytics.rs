@@ -1,0 +1,458 @@
+//! `storage-analytics`: classic Storage Analytics logging, the `$logs` container's
+//! `<service>/YYYY/MM/DD/hh00/NNNNNN.log` blobs (FORMATS.md § a).
+//!
+//! One record per line, fields separated by `;`. Version 1.0 has 30 fields, version 2.0 adds 8
+//! OAuth fields (38). The version is field 1 and is read per line, because one download may mix
+//! blobs written by both versions. Quirks handled here:
+//!
+//! * Fields that may hold `;` or `"` are quoted and HTML-encoded (`&quot;`, `&amp;`). The 2.0
+//!   authorization-detail field holds raw JSON with unescaped `"`, so a `"` only closes a quoted
+//!   field when a `;` or the end of the line follows it.
+//! * The request URL is quoted in real logs but unquoted in some documentation examples; an
+//!   unquoted URL still contains `&amp;`, whose `;` must not end the field.
+//! * `http-status-code` may be `Unknown`; numeric fields may be empty.
+//! * A blob may repeat records written earlier in the same hour: a record whose request id and
+//!   operation count were already seen in this input is skipped as a duplicate.
+//!
+//! Speed matters (an hour of `$logs` can be gigabytes): the splitter borrows slices of the line
+//! into a fixed array, and text is copied only where decoding changes it.
+
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::{Format, LineParser};
+use crate::input::Line;
+use crate::knowledge::url::{html_decode, StorageUrl};
+use crate::model::{
+    AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
+};
+
+pub struct StorageAnalytics;
+
+/// Fields kept per line; further trailing fields (a future log version) are counted only.
+const MAX_FIELDS: usize = 40;
+const V1_FIELDS: usize = 30;
+const V2_FIELDS: usize = 38;
+
+impl Format for StorageAnalytics {
+    fn id(&self) -> &'static str {
+        "storage-analytics"
+    }
+    fn name(&self) -> &'static str {
+        "Storage Analytics log ($logs)"
+    }
+    fn detect(&self, sample: &str) -> f32 {
+        let mut total = 0u32;
+        let mut hits = 0u32;
+        for l in sample.lines().filter(|l| !l.trim().is_empty()).take(200) {
+            total += 1;
+            if looks_like_record(l) {
+                hits += 1;
+            }
+        }
+        if hits == 0 {
+            return 0.0;
+        }
+        0.75 + 0.25 * hits as f32 / total as f32
+    }
+    fn parser(&self) -> Box<dyn LineParser> {
+        Box::new(Parser::default())
+    }
+}
+
+fn looks_like_record(line: &str) -> bool {
+    let f = split(line);
+    f.count >= V1_FIELDS && version(f.get(0)).is_some() && Timestamp::parse(f.get(1)).is_some()
+}
+
+/// The fields of one line, borrowed from it.
+struct Fields<'a> {
+    f: [&'a str; MAX_FIELDS],
+    /// Number of fields on the line (may exceed [`MAX_FIELDS`]).
+    count: usize,
+}
+
+impl<'a> Fields<'a> {
+    /// Field `i` (0-based), empty when the line has fewer.
+    fn get(&self, i: usize) -> &'a str {
+        self.f.get(i).copied().unwrap_or("")
+    }
+}
+
+/// True when the `;` at `semi` ends an HTML entity (`&amp;`, `&quot;`, `&#59;`) that started
+/// inside the current field, so it belongs to the text rather than separating fields.
+fn ends_entity(b: &[u8], field_start: usize, semi: usize) -> bool {
+    let lo = semi.saturating_sub(9).max(field_start);
+    let Some(amp) = b[lo..semi].iter().rposition(|&c| c == b'&') else {
+        return false;
+    };
+    let name = &b[lo + amp + 1..semi];
+    name.len() >= 2 && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'#')
+}
+
+/// Splits a `$logs` line in one pass. Never fails: a quoted field that never closes runs to the
+/// end of the line (the field count then tells the caller the line is damaged).
+///
+/// Every field ends at a `;` (or the end of the line), so one SIMD scan for `;` finds all the
+/// candidates; a quoted field ends at the first `;` right after a closing `"`, an unquoted one
+/// at the first `;` that does not finish an HTML entity.
+fn split(line: &str) -> Fields<'_> {
+    let b = line.as_bytes();
+    let len = b.len();
+    let mut out = Fields {
+        f: [""; MAX_FIELDS],
+        count: 0,
+    };
+    let mut semis = memchr::memchr_iter(b';', b);
+    // Without any `&` no `;` can end an entity: skip that check for the whole line.
+    let has_amp = memchr::memchr(b'&', b).is_some();
+    // Every slice bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
+    // slices fall on char boundaries.
+    let mut i = 0;
+    loop {
+        let quoted = i < len && b[i] == b'"';
+        let mut end = None;
+        for s in semis.by_ref() {
+            if s < i {
+                continue;
+            }
+            let closes = if quoted {
+                s >= i + 2 && b[s - 1] == b'"'
+            } else {
+                !(has_amp && ends_entity(b, i, s))
+            };
+            if closes {
+                end = Some(s);
+                break;
+            }
+        }
+        let (field, next) = match end {
+            Some(s) if quoted => (&line[i + 1..s - 1], Some(s)),
+            Some(s) => (&line[i..s], Some(s)),
+            None if quoted && len >= i + 2 && b[len - 1] == b'"' => (&line[i + 1..len - 1], None),
+            None if quoted => (&line[i + 1..], None),
+            None => (&line[i..], None),
+        };
+        if out.count < MAX_FIELDS {
+            out.f[out.count] = field;
+        }
+        out.count += 1;
+        match next {
+            // `b[s]` is the `;` separator; a trailing one announces one more (empty) field.
+            Some(s) => i = s + 1,
+            None => break,
+        }
+    }
+    out
+}
+
+/// HTML-entity decoding of a field. The `$logs` writer encodes `&` and `"` only, so those two
+/// are decoded here with `memchr`; any other entity goes to the general decoder.
+fn decode(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let Some(first) = memchr::memchr(b'&', b) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut from = 0;
+    let mut at = Some(first);
+    while let Some(i) = at {
+        let tail = &b[i..];
+        let (ch, len) = if tail.starts_with(b"&amp;") {
+            ('&', 5)
+        } else if tail.starts_with(b"&quot;") {
+            ('"', 6)
+        } else {
+            return html_decode(s);
+        };
+        out.push_str(&s[from..i]);
+        out.push(ch);
+        from = i + len;
+        at = memchr::memchr(b'&', &b[from..]).map(|k| from + k);
+    }
+    out.push_str(&s[from..]);
+    Cow::Owned(out)
+}
+
+/// `1.0` → (1, 0). Only `<digits>.<digits>` counts as a version.
+fn version(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('.')?;
+    if a.is_empty() || b.is_empty() || a.len() > 3 || b.len() > 3 {
+        return None;
+    }
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+fn parse_ms(s: &str) -> Option<f32> {
+    if s.is_empty() {
+        None
+    } else {
+        s.trim().parse::<f32>().ok().filter(|v| v.is_finite())
+    }
+}
+
+/// 128-bit value of a GUID written in hex (either case), for duplicate detection.
+fn guid_value(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = (c as char).to_digit(16)?;
+        v = (v << 4) | d as u128;
+    }
+    Some(v)
+}
+
+/// A cheap hasher for (GUID, operation count) keys: the GUIDs are already spread out, a
+/// SipHash per line would cost more than the rest of the duplicate check.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // splitmix64 finaliser, so that low and high bits both depend on the whole key.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = self.0.rotate_left(5) ^ (v as u64) ^ ((v >> 64) as u64).rotate_left(32);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = self.0.rotate_left(5) ^ v as u64;
+    }
+}
+
+#[derive(Default)]
+struct Parser {
+    /// (request id, operation count) → line first seen.
+    seen: HashMap<(u128, u32), u64, BuildHasherDefault<IdHasher>>,
+    newer_version_noted: bool,
+}
+
+/// Service from the service-type field without allocating for the usual words.
+fn service(s: &str) -> Service {
+    match s {
+        "blob" => Service::Blob,
+        "queue" => Service::Queue,
+        "table" => Service::Table,
+        "file" => Service::File,
+        _ => Service::from_word(s),
+    }
+}
+
+/// Auth from the authentication-type field without allocating for the usual words.
+fn auth_type(s: &str) -> AuthKind {
+    match s {
+        "authenticated" => AuthKind::SharedKey,
+        "sas" => AuthKind::Sas,
+        "anonymous" => AuthKind::Anonymous,
+        "bearer" => AuthKind::OAuth,
+        "" => AuthKind::Unknown,
+        _ => AuthKind::from_word(s),
+    }
+}
+
+/// [`ResponseType::parse`] for request-status values, without the substring searches that
+/// function sets up (it runs once per line here).
+fn classify(s: &str) -> ResponseType {
+    let mut t = s;
+    for p in ["Anonymous", "SAS", "OAuth", "TrustedAccessSas"] {
+        if let Some(r) = t.strip_prefix(p) {
+            t = r;
+        }
+    }
+    match t {
+        "Success" => ResponseType::Success,
+        "" => ResponseType::Unknown,
+        "ClientOtherError" => ResponseType::ClientOtherError,
+        "AuthorizationError" => ResponseType::AuthorizationError,
+        "ThrottlingError" | "ClientThrottlingError" | "ServerBusyError" => {
+            ResponseType::ThrottlingError
+        }
+        "ServerTimeoutError" => ResponseType::ServerTimeoutError,
+        "ClientTimeoutError" => ResponseType::ClientTimeoutError,
+        "NetworkError" => ResponseType::NetworkError,
+        "ServerOtherError" => ResponseType::ServerOtherError,
+        _ => ResponseType::parse(s),
+    }
+}
+
+/// Auth from the request-status prefix (`SASSuccess`, `AnonymousClientOtherError`…), used when
+/// the authentication-type field says nothing usable.
+fn auth_from_status(s: &str) -> AuthKind {
+    if s.starts_with("SAS") || s.starts_with("TrustedAccessSas") {
+        AuthKind::Sas
+    } else if s.starts_with("Anonymous") {
+        AuthKind::Anonymous
+    } else if s.starts_with("OAuth") {
+        AuthKind::OAuth
+    } else {
+        AuthKind::Unknown
+    }
+}
+
+impl LineParser for Parser {
+    fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink) {
+        let text = line.text;
+        if text.trim().is_empty() {
+            return;
+        }
+        let f = split(text);
+        let Some((major, minor)) = version(f.get(0)) else {
+            sink.skipped(
+                line.number,
+                "not a Storage Analytics log line (expected a version such as 1.0 or 2.0, then fields separated by ';')",
+            );
+            return;
+        };
+        let need = match (major, minor) {
+            (1, 0) => V1_FIELDS,
+            (2, 0) => V2_FIELDS,
+            _ if major >= 2 => {
+                if !self.newer_version_noted {
+                    self.newer_version_noted = true;
+                    sink.notice(&format!(
+                        "Storage Analytics log version {major}.{minor} is newer than the versions this analyzer knows (1.0, 2.0): its lines were read with the 2.0 field layout."
+                    ));
+                }
+                V2_FIELDS
+            }
+            _ => {
+                sink.skipped(
+                    line.number,
+                    &format!("Storage Analytics log version {major}.{minor} is not one this analyzer knows (1.0, 2.0)"),
+                );
+                return;
+            }
+        };
+        if f.count < need {
+            sink.skipped(
+                line.number,
+                &format!(
+                    "incomplete Storage Analytics {major}.{minor} record: {} of {need} fields (the line is cut short or damaged)",
+                    f.count
+                ),
+            );
+            return;
+        }
+        let Some(time) = Timestamp::parse(f.get(1)) else {
+            sink.skipped(
+                line.number,
+                "the request-start-time field (2nd) is not a timestamp, so the fields are not where a Storage Analytics record has them",
+            );
+            return;
+        };
+        let status_text = f.get(4).trim();
+        let status: u16 = if status_text.is_empty() || status_text.eq_ignore_ascii_case("Unknown") {
+            0
+        } else {
+            match status_text.parse() {
+                Ok(s) => s,
+                Err(_) => {
+                    sink.skipped(
+                        line.number,
+                        "the http-status-code field (5th) is neither a number nor 'Unknown', so the fields are not where a Storage Analytics record has them",
+                    );
+                    return;
+                }
+            }
+        };
+        let request_id = f.get(13);
+        let op_count = f.get(14);
+        if let (Some(g), Ok(n)) = (guid_value(request_id), op_count.trim().parse::<u32>()) {
+            // Request ids that were masked (`xxxxxxxx-…`) cannot identify a record, so only real
+            // GUIDs take part in duplicate detection.
+            match self.seen.entry((g, n)) {
+                Entry::Occupied(first) => {
+                    sink.skipped(
+                        line.number,
+                        &format!(
+                            "duplicate record: request id {request_id} with operation count {n} was already read on line {} (the service may write a record twice within an hour)",
+                            first.get()
+                        ),
+                    );
+                    return;
+                }
+                Entry::Vacant(v) => {
+                    v.insert(line.number);
+                }
+            }
+        }
+
+        let request_status = f.get(3).trim();
+        let response_type = classify(request_status);
+        // From version 2017-04-17 the service writes the error code where ClientOtherError
+        // would be.
+        let error_code = if response_type == ResponseType::ErrorCode {
+            request_status
+        } else {
+            ""
+        };
+        let mut auth = auth_type(f.get(7));
+        if auth == AuthKind::Unknown {
+            auth = auth_from_status(request_status);
+        }
+        let object_key = decode(f.get(12));
+        // CopyBlobSource rows name the source by URL; the key form lets the object be matched
+        // with the other rows about it.
+        let resource: Cow<'_, str> = if object_key.starts_with("http") {
+            match StorageUrl::parse(&object_key) {
+                Some(u) => Cow::Owned(u.resource_key()),
+                None => object_key,
+            }
+        } else {
+            object_key
+        };
+        let mut ev = RawEvent {
+            time: Some(time),
+            source: SourceKind::Server,
+            service: service(f.get(10)),
+            operation: Cow::Borrowed(f.get(2)),
+            url: decode(f.get(11)),
+            resource,
+            account: Cow::Borrowed(f.get(9)),
+            status,
+            error_code: Cow::Borrowed(error_code),
+            response_type,
+            client_request_id: decode(f.get(29)),
+            request_id: Cow::Borrowed(request_id),
+            e2e_ms: parse_ms(f.get(5)),
+            server_ms: parse_ms(f.get(6)),
+            auth,
+            extras: Vec::with_capacity(4),
+            location: Location {
+                line: line.number as u32,
+                offset: line.offset,
+            },
+            ..Default::default()
+        };
+        ev.push(Field::CallerIp, f.get(15));
+        ev.push(Field::XmsVersion, f.get(16));
+        ev.push(Field::Conditions, decode(f.get(26)));
+        ev.push(Field::UserAgent, decode(f.get(27)));
+        sink.event(ev);
+    }
+
+    fn finish(&mut self, _sink: &mut dyn EventSink) {}
+}
+
+#[cfg(test)]
+#[path = "storage_analytics_tests.rs"]
+mod tests;

@@ -1,0 +1,458 @@
+use super::*;
+use crate::ingest::analyze_bytes;
+use crate::model::{Dataset, EventView};
+
+use crate::formats::server_formats_testkit as kit;
+
+const FIXTURE: &[u8] = include_bytes!("../../fixtures/storage-analytics/contoso-hour.log");
+
+const SAMPLES: [(&str, &[u8]); 7] = [
+    (
+        "storage-analytics-mixed_docs-2022-per-service-examples.log",
+        include_bytes!(
+            "../../fixtures/samples/storage-analytics-mixed_docs-2022-per-service-examples.log"
+        ),
+    ),
+    (
+        "storage-analytics-v1_docs-examples.log",
+        include_bytes!("../../fixtures/samples/storage-analytics-v1_docs-examples.log"),
+    ),
+    (
+        "storage-analytics-v1_real-azcopy-sas-service-endpoint.log",
+        include_bytes!(
+            "../../fixtures/samples/storage-analytics-v1_real-azcopy-sas-service-endpoint.log"
+        ),
+    ),
+    (
+        "storage-analytics-v2_docs-oauth-examples.log",
+        include_bytes!("../../fixtures/samples/storage-analytics-v2_docs-oauth-examples.log"),
+    ),
+    (
+        "storage-analytics-v2_real-azcopy-sas-getblob-206.log",
+        include_bytes!(
+            "../../fixtures/samples/storage-analytics-v2_real-azcopy-sas-getblob-206.log"
+        ),
+    ),
+    (
+        "storage-analytics-v2_real-dotnet-v9-putblob-getblob.log",
+        include_bytes!(
+            "../../fixtures/samples/storage-analytics-v2_real-dotnet-v9-putblob-getblob.log"
+        ),
+    ),
+    (
+        "storage-analytics-v2_real-lifecycle-TrustedAccessSas.log",
+        include_bytes!(
+            "../../fixtures/samples/storage-analytics-v2_real-lifecycle-TrustedAccessSas.log"
+        ),
+    ),
+];
+
+fn by_line(ds: &Dataset, line: u32) -> EventView<'_> {
+    ds.iter()
+        .find(|v| v.ev.line == line)
+        .unwrap_or_else(|| panic!("no event from line {line}"))
+}
+
+#[test]
+fn splitter_handles_quotes_entities_and_trailing_fields() {
+    let f = split(r#"2.0;a;"x;y";;"";"he said &quot;hi&quot;""#);
+    assert_eq!(f.count, 6);
+    assert_eq!(f.get(2), "x;y");
+    assert_eq!(f.get(3), "");
+    assert_eq!(f.get(4), "");
+    assert_eq!(f.get(5), "he said &quot;hi&quot;");
+    // Raw quotes inside a quoted field close it only before `;` or the end of the line.
+    let f = split(r#"a;"[{"action":"read", "principalType":"User"}]""#);
+    assert_eq!(f.count, 2);
+    assert_eq!(f.get(1), r#"[{"action":"read", "principalType":"User"}]"#);
+    // An unquoted URL keeps its `&amp;`.
+    let f = split("blob;https://a.blob.core.windows.net/c/b?x=1&amp;y=2&#59;z;next");
+    assert_eq!(f.count, 3);
+    assert_eq!(
+        f.get(1),
+        "https://a.blob.core.windows.net/c/b?x=1&amp;y=2&#59;z"
+    );
+    // Trailing separators announce empty fields.
+    assert_eq!(split("a;;;").count, 4);
+    // An unclosed quote runs to the end of the line.
+    let f = split(r#"a;"never closed; really"#);
+    assert_eq!(f.count, 2);
+    assert_eq!(f.get(1), "never closed; really");
+    // More fields than kept are still counted.
+    assert_eq!(split(&";".repeat(60)).count, 61);
+}
+
+#[test]
+fn fast_decoder_agrees_with_the_general_one() {
+    for s in [
+        "",
+        "plain",
+        "a&amp;b&amp;c",
+        "&quot;0x8D&quot;",
+        "x&amp;",
+        "&amp",
+        "&lt;tag&gt; &amp; &#59;",
+        "caf\u{e9}&amp;\u{FFFD}",
+        "&&amp;&",
+    ] {
+        assert_eq!(decode(s), html_decode(s), "{s}");
+    }
+}
+
+#[test]
+fn fast_classifiers_agree_with_the_model() {
+    for s in [
+        "Success",
+        "AnonymousSuccess",
+        "SASSuccess",
+        "OAuthSuccess",
+        "TrustedAccessSasSuccess",
+        "ThrottlingError",
+        "SASThrottlingError",
+        "ClientTimeoutError",
+        "AnonymousClientTimeoutError",
+        "ServerTimeoutError",
+        "ClientOtherError",
+        "SASClientOtherError",
+        "AnonymousClientOtherError",
+        "ServerOtherError",
+        "AuthorizationError",
+        "SASAuthorizationError",
+        "NetworkError",
+        "SASNetworkError",
+        "ContainerNotFound",
+        "SuccessWithThrottling",
+        "",
+        "SAS",
+        "ServerBusy",
+    ] {
+        assert_eq!(classify(s), ResponseType::parse(s), "{s}");
+    }
+    for s in [
+        "authenticated",
+        "sas",
+        "anonymous",
+        "bearer",
+        "Sas",
+        "TrustedAccessSas",
+        "",
+        "x",
+    ] {
+        assert_eq!(auth_type(s), AuthKind::from_word(s), "{s}");
+    }
+    for s in ["blob", "queue", "table", "file", "Blob", "dfs", ""] {
+        assert_eq!(service(s), Service::from_word(s), "{s}");
+    }
+}
+
+#[test]
+fn every_real_sample_is_detected_and_fully_parsed() {
+    for (name, bytes) in SAMPLES {
+        kit::assert_detected_as("storage-analytics", name, bytes);
+        let (ds, _) = analyze_bytes(name, bytes, None).unwrap();
+        let lines = String::from_utf8_lossy(bytes)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        assert_eq!(
+            ds.inputs[0].skipped_total, 0,
+            "{name}: {:?}",
+            ds.inputs[0].skipped
+        );
+        assert_eq!(ds.events.len(), lines, "{name}");
+        assert!(ds
+            .iter()
+            .all(|v| v.ev.source == SourceKind::Server && v.time().is_some()));
+    }
+}
+
+#[test]
+fn sample_fields_are_mapped() {
+    let (ds, _) = analyze_bytes("v2.log", SAMPLES[4].1, None).unwrap();
+    let v = ds.view(0);
+    assert_eq!(v.operation(), "GetBlob");
+    assert_eq!(v.ev.status, 206);
+    assert_eq!(v.ev.auth, AuthKind::Sas);
+    assert_eq!(v.ev.response_type, ResponseType::Success);
+    assert_eq!(v.ev.service, Service::Blob);
+    assert_eq!(v.account(), "aenhowestorageaccount");
+    assert_eq!(
+        v.resource(),
+        "/aenhowestorageaccount/previz/src/terraform/examples/jumpbox/main.tf"
+    );
+    assert_eq!(v.request_id(), "2a16ee81-c01e-0010-73e5-0cd55c000000");
+    assert_eq!(
+        v.client_request_id(),
+        "4317add7-4052-49b1-45ec-0747a1797a2b"
+    );
+    assert_eq!(v.ev.e2e_ms, 7.0);
+    assert_eq!(v.extra(Field::CallerIp), Some("24.155.118.199:61943"));
+    assert_eq!(v.extra(Field::XmsVersion), Some("2018-03-28"));
+    assert_eq!(
+        v.extra(Field::Conditions),
+        Some("If-Unmodified-Since=Tuesday, 07-Apr-20 13:56:12 GMT")
+    );
+    // The URL was HTML-decoded before the SAS was read from it.
+    let sas = v.sas().expect("SAS parsed from the decoded URL");
+    assert_eq!(sas.se.as_deref(), Some("2021-01-01T00:00:00Z"));
+    assert_eq!(sas.sp.as_deref(), Some("racwdl"));
+
+    // Lifecycle management: TrustedAccessSas auth, status class with that prefix.
+    let (ds, _) = analyze_bytes("lc.log", SAMPLES[6].1, None).unwrap();
+    let v = ds.view(0);
+    assert_eq!(v.ev.auth, AuthKind::Sas);
+    assert_eq!(v.ev.response_type, ResponseType::Success);
+    assert_eq!(v.error_code(), "");
+
+    // OAuth 2.0 lines with a raw-JSON authorization detail.
+    let (ds, _) = analyze_bytes("oauth.log", SAMPLES[3].1, None).unwrap();
+    assert!(ds.iter().all(|v| v.ev.auth == AuthKind::OAuth));
+    let list = ds.iter().find(|v| v.operation() == "ListBlobs").unwrap();
+    assert_eq!(list.client_request_id(), "");
+    assert_eq!(
+        list.extra(Field::UserAgent)
+            .map(|u| u.starts_with("Mozilla/5.0")),
+        Some(true)
+    );
+
+    // Copy Blob: the source row names its object by URL; it becomes the key form.
+    let (ds, _) = analyze_bytes("v1.log", SAMPLES[1].1, None).unwrap();
+    let src = by_line(&ds, 4);
+    assert_eq!(src.operation(), "CopyBlobSource");
+    assert_eq!(
+        src.resource(),
+        "/storagesample/sample-container/sample-blob.txt"
+    );
+
+    // Unquoted URLs of the 2022 documentation examples, and a table row.
+    let (ds, _) = analyze_bytes("mixed.log", SAMPLES[0].1, None).unwrap();
+    let put = ds.iter().find(|v| v.operation() == "PutBlob").unwrap();
+    assert_eq!(put.sas().and_then(|s| s.sp.clone()).as_deref(), Some("rwl"));
+    let table = ds.iter().find(|v| v.operation() == "CreateTable").unwrap();
+    assert_eq!(table.ev.service, Service::Table);
+    assert_eq!(table.ev.status, 204);
+}
+
+#[test]
+fn masked_request_ids_are_not_taken_for_duplicates() {
+    // The 2022 documentation examples all carry `xxxxxxxx-…` request ids with count 0.
+    let (ds, _) = analyze_bytes("mixed.log", SAMPLES[0].1, None).unwrap();
+    assert_eq!(ds.events.len(), 4);
+}
+
+#[test]
+fn fixture_failures_are_mapped() {
+    let (ds, _) = analyze_bytes("contoso-hour.log", FIXTURE, None).unwrap();
+    let info = &ds.inputs[0];
+    assert_eq!(info.format, "storage-analytics");
+
+    let v = by_line(&ds, 2);
+    assert_eq!((v.ev.status, v.error_code()), (404, "BlobNotFound"));
+    assert_eq!(v.ev.response_type, ResponseType::ErrorCode);
+    assert_eq!(v.ev.auth, AuthKind::Sas);
+
+    let v = by_line(&ds, 4);
+    assert_eq!(v.ev.status, 304);
+    assert_eq!(v.ev.response_type, ResponseType::ClientOtherError);
+    assert_eq!(v.ev.auth, AuthKind::Anonymous);
+    assert_eq!(
+        v.extra(Field::Conditions),
+        Some("If-None-Match=\"0x8DB9F0A2C3D4E5F\"")
+    );
+
+    let v = by_line(&ds, 7);
+    assert_eq!(v.ev.response_type, ResponseType::AuthorizationError);
+    assert_eq!(v.ev.auth, AuthKind::Sas);
+    assert_eq!(
+        v.sas().and_then(|s| s.si.clone()).as_deref(),
+        Some("mypolicy")
+    );
+
+    let v = by_line(&ds, 14);
+    assert_eq!(v.ev.auth, AuthKind::OAuth);
+    assert_eq!(v.error_code(), "AuthorizationPermissionMismatch");
+
+    let v = by_line(&ds, 15);
+    assert_eq!(v.ev.response_type, ResponseType::ThrottlingError);
+    assert_eq!(v.error_code(), "");
+
+    let v = by_line(&ds, 17);
+    assert_eq!(v.ev.status, 0, "'Unknown' status");
+    assert!(v.ev.server_ms.is_nan(), "empty server latency");
+    assert_eq!(v.ev.response_type, ResponseType::NetworkError);
+
+    let v = by_line(&ds, 27);
+    assert_eq!(v.ev.service, Service::Table);
+    assert_eq!(
+        v.client_request_id(),
+        "8/9/2024 9:44:36 PM 45ef1c0f-2a5e-4b1c-9d3e-5f6a7b8c9d0e"
+    );
+
+    let v = by_line(&ds, 29);
+    assert_eq!(
+        v.extra(Field::UserAgent),
+        Some("MyTool/1.0 (\"nightly\"; build 42)")
+    );
+
+    // The future version is read with the 2.0 layout, and said so once.
+    assert_eq!(by_line(&ds, 35).resource(), "/contosologs/future/blob.txt");
+    assert!(info.notices.iter().any(|n| n.contains("version 3.0")));
+}
+
+#[test]
+fn damaged_and_repeated_lines_are_skipped_with_reasons() {
+    let (ds, _) = analyze_bytes("contoso-hour.log", FIXTURE, None).unwrap();
+    let skipped: Vec<(u64, &str)> = ds.inputs[0]
+        .skipped
+        .iter()
+        .map(|s| (s.line, s.reason.as_str()))
+        .collect();
+    let lines: Vec<u64> = skipped.iter().map(|s| s.0).collect();
+    assert_eq!(lines, vec![12, 30, 31, 32, 33, 34], "{skipped:#?}");
+    assert!(
+        skipped[0].1.starts_with("duplicate record"),
+        "{}",
+        skipped[0].1
+    );
+    assert!(skipped[0].1.contains("line 1"));
+    assert!(skipped[1].1.contains("fields"));
+    assert!(skipped[2].1.contains("not a Storage Analytics log line"));
+    assert!(skipped[3].1.contains("version 0.9"));
+    assert!(skipped[4].1.contains("request-start-time"));
+    assert!(skipped[5].1.contains("http-status-code"));
+    // 35 lines, one blank, six skipped.
+    assert_eq!(ds.events.len(), 28);
+}
+
+#[test]
+fn same_events_at_every_split_point() {
+    crate::testing::assert_split_invariant("contoso-hour.log", FIXTURE, None, 3_000);
+    for (name, bytes) in SAMPLES {
+        crate::testing::assert_split_invariant(name, bytes, None, 300);
+    }
+}
+
+#[test]
+fn snapshot_of_normalized_events() {
+    let ds = crate::testing::ingest_in_slices("contoso-hour.log", FIXTURE, None, 1 << 20);
+    insta::assert_snapshot!(crate::testing::dump(&ds));
+}
+
+#[test]
+fn snapshot_of_real_samples() {
+    let mut out = String::new();
+    for (name, bytes) in SAMPLES {
+        let ds = crate::testing::ingest_in_slices(name, bytes, None, 1 << 20);
+        out.push_str(&crate::testing::dump(&ds));
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn no_panic_on_damaged_input() {
+    kit::assert_survives_damage("storage-analytics", FIXTURE);
+    kit::assert_survives_damage("storage-analytics", SAMPLES[3].1);
+}
+
+#[test]
+fn other_text_is_not_claimed() {
+    let f = StorageAnalytics;
+    assert_eq!(f.detect("hello;world\n1;2;3"), 0.0);
+    assert_eq!(
+        f.detect(include_str!(
+            "../../fixtures/samples/storage-analytics-fields_404-SASAuthorizationError_docs-table.md"
+        )),
+        0.0
+    );
+    assert_eq!(
+        f.detect(include_str!(
+            "../../fixtures/samples/dotnet-legacy-trace_textwriter-lines_docs-client-side-logging.log"
+        )),
+        0.0
+    );
+}
+
+/// Throughput of the whole ingest (decode, lines, this parser, dataset) on ~64 MB of distinct
+/// records. Run: `cargo test --release -p storage-doctor-core -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let base: Vec<&str> = std::str::from_utf8(FIXTURE)
+        .unwrap()
+        .lines()
+        .take(11)
+        .filter(|l| l.contains(";7c9e1a20-"))
+        .collect();
+    let mut data = String::new();
+    let mut n = 0u32;
+    while data.len() < 64 << 20 {
+        for l in &base {
+            n += 1;
+            // A distinct request id per line, so that no line is a duplicate.
+            data.push_str(&l.replacen("7c9e1a20-", &format!("{n:08x}-"), 1));
+            data.push('\n');
+        }
+    }
+    let t = kit::cpu_seconds();
+    let ds = crate::testing::ingest_in_slices("big.log", data.as_bytes(), None, 1 << 20);
+    let secs = kit::cpu_seconds() - t;
+    assert_eq!(ds.inputs[0].skipped_total, 0);
+    println!(
+        "storage-analytics: {} events, {:.0} MB/s",
+        ds.events.len(),
+        data.len() as f64 / secs / 1e6
+    );
+}
+
+#[test]
+#[ignore]
+fn throughput_parser_only() {
+    struct Null(u64);
+    impl EventSink for Null {
+        fn event(&mut self, ev: RawEvent<'_>) {
+            self.0 += ev.url.len() as u64;
+        }
+        fn skipped(&mut self, _: u64, _: &str) {}
+        fn notice(&mut self, _: &str) {}
+    }
+    let base: Vec<&str> = std::str::from_utf8(FIXTURE)
+        .unwrap()
+        .lines()
+        .take(11)
+        .filter(|l| l.contains(";7c9e1a20-"))
+        .collect();
+    let mut data = String::new();
+    let mut n = 0u32;
+    while data.len() < 64 << 20 {
+        for l in &base {
+            n += 1;
+            data.push_str(&l.replacen("7c9e1a20-", &format!("{n:08x}-"), 1));
+            data.push('\n');
+        }
+    }
+    let lines: Vec<&str> = data.lines().collect();
+    let t = kit::cpu_seconds();
+    let mut sink = Null(0);
+    const PASSES: usize = 5;
+    for _ in 0..PASSES {
+        let mut p = StorageAnalytics.parser();
+        let mut offset = 0;
+        for (i, l) in lines.iter().copied().enumerate() {
+            p.line(
+                Line {
+                    number: i as u64 + 1,
+                    offset,
+                    text: l,
+                },
+                &mut sink,
+            );
+            offset += l.len() as u64 + 1;
+        }
+    }
+    let secs = (kit::cpu_seconds() - t) / PASSES as f64;
+    println!(
+        "storage-analytics parser only: {:.0} MB/s ({})",
+        data.len() as f64 / secs / 1e6,
+        sink.0
+    );
+}

@@ -236,7 +236,7 @@ impl Parser {
 
 fn find_http_date(s: &str) -> Option<&str> {
     let end = s.find(" GMT")? + 4;
-    let start = s[..end].rfind(|c: char| c == '.').map_or(0, |i| i + 1);
+    let start = s[..end].rfind('.').map_or(0, |i| i + 1);
     let cand = &s[start..end];
     Timestamp::parse(cand).map(|_| cand)
 }

@@ -6,6 +6,7 @@ use crate::input::Line;
 use crate::model::EventSink;
 
 mod dotnet_legacy_trace;
+mod har;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
 pub const SAMPLE_BYTES: usize = 64 * 1024;
@@ -32,7 +33,7 @@ pub trait LineParser {
 
 /// Every format, in the order detection ties are broken.
 pub fn registry() -> &'static [&'static dyn Format] {
-    &[&dotnet_legacy_trace::DotnetLegacyTrace]
+    &[&dotnet_legacy_trace::DotnetLegacyTrace, &har::Har]
 }
 
 pub fn by_id(id: &str) -> Option<&'static dyn Format> {

@@ -5,6 +5,7 @@
 use crate::input::Line;
 use crate::model::EventSink;
 
+mod browser_console;
 mod dotnet_legacy_trace;
 mod har;
 
@@ -33,7 +34,11 @@ pub trait LineParser {
 
 /// Every format, in the order detection ties are broken.
 pub fn registry() -> &'static [&'static dyn Format] {
-    &[&dotnet_legacy_trace::DotnetLegacyTrace, &har::Har]
+    &[
+        &dotnet_legacy_trace::DotnetLegacyTrace,
+        &har::Har,
+        &browser_console::BrowserConsole,
+    ]
 }
 
 pub fn by_id(id: &str) -> Option<&'static dyn Format> {

@@ -7,6 +7,7 @@ use crate::model::EventSink;
 
 mod browser_console;
 mod dotnet_legacy_trace;
+mod error_text;
 mod har;
 
 /// How many bytes of decoded text detection looks at (whole lines only).
@@ -38,6 +39,7 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &dotnet_legacy_trace::DotnetLegacyTrace,
         &har::Har,
         &browser_console::BrowserConsole,
+        &error_text::ErrorText,
     ]
 }
 

@@ -25,7 +25,7 @@
 //! traces, the source-location lines IE prints after each message) is skipped with a reason.
 //! Firefox's typographic quotes (‘ ’) are read, and kept in the detail, as plain `'`.
 
-use super::{share_of_lines, Format, LineParser};
+use super::{Format, LineParser};
 use crate::input::Line;
 use crate::knowledge::url::StorageUrl;
 use crate::model::{AuthKind, EventSink, Field, Location, Method, RawEvent, Service, SourceKind};
@@ -40,21 +40,31 @@ impl Format for BrowserConsole {
         "Browser console text (CORS errors)"
     }
     fn detect(&self, sample: &str) -> f32 {
-        let strong = sample
+        let kinds: Vec<Parsed> = sample
             .lines()
-            .take(400)
-            .filter(|l| matches!(classify(l), Parsed::Part(ref p) if p.code.is_some() || p.kind == PartKind::Context))
-            .count();
-        if strong == 0 {
+            .filter(|l| !l.trim().is_empty())
+            .take(200)
+            .map(classify)
+            .collect();
+        if kinds.is_empty() {
+            return 0.0;
+        }
+        let share = |pred: &dyn Fn(&Parsed) -> bool| {
+            kinds.iter().filter(|k| pred(k)).count() as f32 / kinds.len() as f32
+        };
+        let strong = kinds.iter().any(
+            |k| matches!(k, Parsed::Part(p) if p.code.is_some() || p.kind == PartKind::Context),
+        );
+        if !strong {
             // Only network lines (`GET https://… 403 (Forbidden)`): plausible, but weak.
-            let net = share_of_lines(sample, |l| matches!(classify(l), Parsed::Net(_)));
+            let net = share(&|k| matches!(k, Parsed::Net(_)));
             return if net >= 0.5 { 0.35 * net } else { 0.0 };
         }
         // Console copies mix in application output; the share of console-shaped lines decides
         // how sure this is, so that a real log with one pasted CORS line stays with its format.
-        let known = share_of_lines(sample, |l| {
+        let known = share(&|k| {
             matches!(
-                classify(l),
+                k,
                 Parsed::Part(_)
                     | Parsed::Net(_)
                     | Parsed::Header(..)
@@ -179,7 +189,10 @@ enum Parsed {
 
 /// Replaces the typographic quotes Firefox uses so one set of patterns fits all engines.
 fn plain_quotes(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '`']) {
+    // All four typographic quotes are encoded starting with the byte 0xE2.
+    if memchr::memchr2(0xE2, b'`', s.as_bytes()).is_some()
+        && s.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '`'])
+    {
         std::borrow::Cow::Owned(
             s.replace(['\u{2018}', '\u{2019}', '`'], "'")
                 .replace(['\u{201c}', '\u{201d}'], "\""),
@@ -509,6 +522,13 @@ fn bare_reason(line: &str) -> Option<Part> {
 
 fn net_line(line: &str) -> Option<Net> {
     let t = line.trim().trim_matches(|c| c == '\'' || c == '"');
+    // A network line names a URL, starts with its status, or is Chromium's resource line.
+    let plausible = memchr::memmem::find(t.as_bytes(), b"http").is_some()
+        || t.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        || t.contains("Failed to load resource");
+    if !plausible {
+        return None;
+    }
     if let Some(rest) = t.split_once("Failed to load resource: ").map(|(_, r)| r) {
         if let Some(s) = rest.strip_prefix("the server responded with a status of ") {
             let status = s.get(..3).and_then(|n| n.parse().ok()).unwrap_or(0);
@@ -658,6 +678,29 @@ fn is_chromium_frame(t: &str) -> bool {
     })
 }
 
+/// Every CORS message has one of these; most lines of a big paste have none, so the message
+/// parsers run only on lines that do.
+fn has_cors_marker(line: &str) -> bool {
+    use std::sync::OnceLock;
+    static FINDERS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        [
+            "CORS",
+            "Access-Control",
+            "SEC71",
+            "SCRIPT7002",
+            "cannot load",
+            "Failed to load",
+            "Preflight",
+            "Cross-Origin",
+        ]
+        .iter()
+        .map(|m| memchr::memmem::Finder::new(m.as_bytes()))
+        .collect()
+    });
+    finders.iter().any(|f| f.find(line.as_bytes()).is_some())
+}
+
 fn classify(raw: &str) -> Parsed {
     let t = raw.trim();
     if t.is_empty() {
@@ -665,23 +708,25 @@ fn classify(raw: &str) -> Parsed {
     }
     let line = plain_quotes(t);
     let line = line.as_ref();
-    if let Some(p) = chromium_access_to(line) {
-        return Parsed::Part(p);
-    }
-    if let Some(p) = firefox(line) {
-        return p;
-    }
-    if let Some(p) = ie_edge(line) {
-        return p;
-    }
-    if let Some(p) = script7002(line) {
-        return p;
-    }
-    if let Some(p) = cannot_load(line) {
-        return Parsed::Part(p);
-    }
-    if let Some(p) = bare_reason(line) {
-        return Parsed::Part(p);
+    if has_cors_marker(line) {
+        if let Some(p) = chromium_access_to(line) {
+            return Parsed::Part(p);
+        }
+        if let Some(p) = firefox(line) {
+            return p;
+        }
+        if let Some(p) = ie_edge(line) {
+            return p;
+        }
+        if let Some(p) = script7002(line) {
+            return p;
+        }
+        if let Some(p) = cannot_load(line) {
+            return Parsed::Part(p);
+        }
+        if let Some(p) = bare_reason(line) {
+            return Parsed::Part(p);
+        }
     }
     if let Some(n) = net_line(line) {
         return Parsed::Net(n);

@@ -75,18 +75,23 @@ impl Format for ErrorText {
         if find_error_body(sample).is_some_and(|(b, _)| !b.code.is_empty()) {
             signals.push(0.55);
         }
-        if EXCEPTION_MARKERS.iter().any(|m| sample.contains(m)) {
+        let lines: Vec<&str> = sample.lines().take(400).collect();
+        // Per line: searching a long sample at once is much slower in debug builds.
+        if lines
+            .iter()
+            .any(|l| EXCEPTION_MARKERS.iter().any(|m| l.contains(m)))
+        {
             signals.push(0.5);
         }
-        let lines: Vec<&str> = sample.lines().take(400).collect();
         if lines
             .iter()
             .any(|l| AUTH_DETAILS.iter().any(|d| uncomment(l).starts_with(d)))
         {
             signals.push(0.5);
         }
-        let has_code = lines.iter().any(|l| find_code(l).is_some());
-        let has_status = lines.iter().any(|l| find_status(l).is_some());
+        let texts: Vec<Text<'_>> = lines.iter().map(|l| Text::new(l)).collect();
+        let has_code = texts.iter().any(|t| find_code(t).is_some());
+        let has_status = texts.iter().any(|t| find_status(t).is_some());
         if has_code && has_status {
             signals.push(0.45);
         } else if has_code || has_status {
@@ -155,10 +160,26 @@ fn uncomment(l: &str) -> &str {
 // ---------------------------------------------------------------------------------------------
 // Facts on one line.
 
-/// Finds `key` (ASCII case-insensitive) as a whole word, optionally quoted, followed by `:` or
-/// `=`; returns the text after the separator.
-fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let lower = line.to_ascii_lowercase();
+/// A line and its ASCII-lower-cased copy (same byte offsets), made once per line because every
+/// key is looked up case-insensitively.
+struct Text<'a> {
+    raw: &'a str,
+    lower: String,
+}
+
+impl<'a> Text<'a> {
+    fn new(raw: &'a str) -> Text<'a> {
+        Text {
+            raw,
+            lower: raw.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// Finds `key` (lower-case; matched ignoring ASCII case) as a whole word, optionally quoted,
+/// followed by `:` or `=`; returns the text after the separator.
+fn key_value<'a>(t: &Text<'a>, key: &str) -> Option<&'a str> {
+    let (line, lower) = (t.raw, t.lower.as_str());
     let mut from = 0;
     while let Some(i) = lower[from..].find(key) {
         let at = from + i;
@@ -202,7 +223,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 /// An error code (`ErrorCode: X`, `x-ms-error-code: [X]`, `code: 'X'`, `ServiceCode=X`).
-fn find_code(line: &str) -> Option<String> {
+fn find_code(line: &Text<'_>) -> Option<String> {
     for key in [
         "x-ms-error-code",
         "errorcode",
@@ -211,9 +232,9 @@ fn find_code(line: &str) -> Option<String> {
         "code",
     ] {
         if let Some(v) = key_value(line, key) {
-            let t = token(v).trim_end_matches(')');
-            if is_identifier(t) {
-                return Some(t.to_string());
+            let c = token(v).trim_end_matches(')');
+            if is_identifier(c) {
+                return Some(c.to_string());
             }
         }
     }
@@ -221,8 +242,8 @@ fn find_code(line: &str) -> Option<String> {
 }
 
 /// An HTTP status with the reason phrase after it, if any.
-fn find_status(line: &str) -> Option<(u16, String)> {
-    let lower = line.to_ascii_lowercase();
+fn find_status(t: &Text<'_>) -> Option<(u16, String)> {
+    let (line, lower) = (t.raw, t.lower.as_str());
     const KEYS: [&str; 11] = [
         "status:",
         "statuscode=",
@@ -241,7 +262,7 @@ fn find_status(line: &str) -> Option<(u16, String)> {
         while let Some(i) = lower[from..].find(key) {
             let at = from + i;
             from = at + key.len();
-            let before = lower[..at].chars().next_back();
+            let before = line[..at].chars().next_back();
             if before.is_some_and(|c| c.is_ascii_alphanumeric()) {
                 continue;
             }
@@ -284,7 +305,8 @@ fn find_status(line: &str) -> Option<(u16, String)> {
 }
 
 /// `PUT https://…` (AzCopy and Go request lines) or `url: 'https://…'`.
-fn find_request_line(line: &str) -> Option<(Method, String)> {
+fn find_request_line(t: &Text<'_>) -> Option<(Method, String)> {
+    let line = t.raw;
     let words: Vec<&str> = line.split_whitespace().collect();
     for pair in words.windows(2) {
         let m = Method::parse(pair[0].trim_start_matches(['"', '\'']));
@@ -294,7 +316,7 @@ fn find_request_line(line: &str) -> Option<(Method, String)> {
         }
     }
     for key in ["request url", "requesturl", "url", "uri"] {
-        if let Some(v) = key_value(line, key) {
+        if let Some(v) = key_value(t, key) {
             let v = token(v);
             if v.starts_with("https://") || v.starts_with("http://") {
                 return Some((Method::Unknown, v.to_string()));
@@ -563,6 +585,8 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
     if line.is_empty() {
         return (facts, last);
     }
+    let text = Text::new(line);
+    let t = &text;
     if AUTH_DETAILS.iter().any(|d| line.starts_with(d)) {
         // A bare authentication detail.
         let (text, end) = with_string_to_sign(line, lines, i);
@@ -575,7 +599,7 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
         "statusmessage",
         "errormessage",
     ] {
-        if let Some(v) = key_value(line, key) {
+        if let Some(v) = key_value(t, key) {
             let quoted = v.starts_with(['\'', '"', '`']);
             let (text, end) = if quoted {
                 js_string(v, lines, i)
@@ -593,7 +617,7 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
             break;
         }
     }
-    if let Some(v) = key_value(line, "description") {
+    if let Some(v) = key_value(t, "description") {
         let v = v.split(", Details:").next().unwrap_or("").trim();
         let v = v
             .split_once(' ')
@@ -606,10 +630,10 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
     if let Some((name, message)) = find_exception(line) {
         facts.push(Fact::Exception(name, message));
     }
-    if let Some((s, reason)) = find_status(line) {
+    if let Some((s, reason)) = find_status(t) {
         facts.push(Fact::Status(s, reason));
     }
-    if let Some(c) = find_code(line) {
+    if let Some(c) = find_code(t) {
         facts.push(Fact::Code(c));
     }
     let has_message = facts.iter().any(|f| matches!(f, Fact::Message(_)));
@@ -623,7 +647,7 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
     } else if !has_message {
         // In a message the request id and time are read by `split_message`.
         for key in ["x-ms-request-id", "requestid"] {
-            if let Some(v) = key_value(line, key) {
+            if let Some(v) = key_value(t, key) {
                 let t = token(v);
                 if !t.is_empty() {
                     facts.push(Fact::RequestId(t.to_string()));
@@ -631,7 +655,7 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
                 break;
             }
         }
-        if let Some(v) = key_value(line, "time") {
+        if let Some(v) = key_value(t, "time") {
             let t = token(v);
             if Timestamp::parse(t).is_some() {
                 facts.push(Fact::Time(t.to_string()));
@@ -639,7 +663,7 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
         }
     }
     for key in ["x-ms-client-request-id", "clientrequestid"] {
-        if let Some(v) = key_value(line, key) {
+        if let Some(v) = key_value(t, key) {
             let t = token(v);
             if !t.is_empty() {
                 facts.push(Fact::ClientRequestId(t.to_string()));
@@ -647,40 +671,40 @@ fn facts_at(lines: &[(Location, &str)], i: usize) -> (Vec<Fact>, usize) {
             break;
         }
     }
-    if let Some(v) = key_value(line, "date") {
+    if let Some(v) = key_value(t, "date") {
         let v = clean(v);
         if Timestamp::parse(v).is_some() {
             facts.push(Fact::Date(v.to_string()));
         }
     }
-    if let Some(v) = key_value(line, "x-ms-date") {
+    if let Some(v) = key_value(t, "x-ms-date") {
         let v = clean(v);
         if Timestamp::parse(v).is_some() {
             facts.push(Fact::RequestDate(v.to_string()));
         }
     }
     // The legacy library's `RequestDate` is the `Date` header of the response.
-    if let Some(v) = key_value(line, "requestdate") {
+    if let Some(v) = key_value(t, "requestdate") {
         let v = clean(v);
         if Timestamp::parse(v).is_some() {
             facts.push(Fact::Date(v.to_string()));
         }
     }
-    if let Some(v) = key_value(line, "x-ms-version") {
+    if let Some(v) = key_value(t, "x-ms-version") {
         let t = token(v);
         if !t.is_empty() {
             facts.push(Fact::Version(t.to_string()));
         }
     }
-    if let Some(v) = key_value(line, "user-agent") {
+    if let Some(v) = key_value(t, "user-agent") {
         let v = clean(v);
         if !v.is_empty() {
             facts.push(Fact::UserAgent(v.to_string()));
         }
     }
-    if let Some((m, u)) = find_request_line(line) {
+    if let Some((m, u)) = find_request_line(t) {
         facts.push(Fact::Request(m, u));
-    } else if let Some(v) = key_value(line, "method") {
+    } else if let Some(v) = key_value(t, "method") {
         let m = Method::parse(token(v));
         if m != Method::Unknown {
             facts.push(Fact::Request(m, String::new()));

@@ -71,6 +71,15 @@ fn expected_format(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The part of a text detection sees (at most `SAMPLE_BYTES`, cut at a character boundary).
+fn head(text: &str) -> &str {
+    let mut n = text.len().min(crate::formats::SAMPLE_BYTES);
+    while !text.is_char_boundary(n) {
+        n -= 1;
+    }
+    &text[..n]
+}
+
 #[test]
 fn detection_across_all_samples() {
     let mine = ["har", "browser-console", "error-text"];
@@ -84,7 +93,7 @@ fn detection_across_all_samples() {
     for name in &names {
         let bytes = read("samples", name);
         let text = String::from_utf8_lossy(&bytes);
-        let sample = &text[..text.len().min(crate::formats::SAMPLE_BYTES)];
+        let sample = head(&text);
         let ranked = rank(sample);
         let score = |id: &str| {
             ranked
@@ -113,6 +122,21 @@ fn detection_across_all_samples() {
         }
     }
     assert_eq!(checked, 9 + 8 + 1);
+    // The fixtures written for these formats are recognised as theirs too.
+    for (dir, id) in [
+        ("har", "har"),
+        ("browser-console", "browser-console"),
+        ("error-text", "error-text"),
+    ] {
+        let path = format!("{}/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+        for e in std::fs::read_dir(&path).unwrap() {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            let ranked = rank(head(&text));
+            assert_eq!(ranked[0].0.id(), id, "{dir}");
+            assert!(ranked[0].1 >= 0.35);
+        }
+    }
 }
 
 #[test]

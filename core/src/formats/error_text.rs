@@ -14,8 +14,9 @@
 //!
 //! One `client` event per error. Several errors may be pasted together, separated by `---`
 //! lines or simply one after the other: an error ends where a second value for the same thing
-//! (another status, another request id, another error body) starts. The text is buffered and
-//! read at the end, because the parts of one error come in any order; pastes are small.
+//! (another status, another request id, another error body) starts. Each block is buffered and
+//! read when it ends, because the parts of one error come in any order; long blocks are cut at a
+//! blank line so memory stays bounded.
 //!
 //! Detection is deliberately modest (at most 0.6): these fragments also appear inside real logs,
 //! and a log's own format must win there.
@@ -750,13 +751,38 @@ fn starts_new_part(line: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 
+/// A block this long is read at its next blank line, so that a large file forced into this
+/// format is read in bounded memory (a paste is far shorter).
+const BLOCK_SOFT_LIMIT: usize = 2_000;
+/// …and at any line past this many.
+const BLOCK_HARD_LIMIT: usize = 20_000;
+
 #[derive(Default)]
 struct Parser {
+    /// The current block: lines since the last separator (or flush).
     lines: Vec<(Location, String)>,
 }
 
+impl Parser {
+    fn flush(&mut self, sink: &mut dyn EventSink) {
+        let owned = std::mem::take(&mut self.lines);
+        let lines: Vec<(Location, &str)> = owned.iter().map(|(l, t)| (*l, t.as_str())).collect();
+        read_block(&lines, sink);
+    }
+}
+
 impl LineParser for Parser {
-    fn line(&mut self, line: Line<'_>, _sink: &mut dyn EventSink) {
+    fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink) {
+        // Blocks between separator lines (`---`): nothing joins across them.
+        if is_separator(line.text) {
+            self.flush(sink);
+            sink.skipped(line.number, "a separator line");
+            return;
+        }
+        let blank = line.text.trim().is_empty();
+        if (blank && self.lines.len() >= BLOCK_SOFT_LIMIT) || self.lines.len() >= BLOCK_HARD_LIMIT {
+            self.flush(sink);
+        }
         self.lines.push((
             Location {
                 line: line.number as u32,
@@ -767,20 +793,7 @@ impl LineParser for Parser {
     }
 
     fn finish(&mut self, sink: &mut dyn EventSink) {
-        let owned = std::mem::take(&mut self.lines);
-        let lines: Vec<(Location, &str)> = owned.iter().map(|(l, t)| (*l, t.as_str())).collect();
-        // Blocks between separator lines (`---`); nothing joins across them.
-        let mut start = 0;
-        for i in 0..=lines.len() {
-            let sep = lines.get(i).is_some_and(|(_, t)| is_separator(t));
-            if i == lines.len() || sep {
-                read_block(&lines[start..i], sink);
-                if sep {
-                    sink.skipped(lines[i].0.line as u64, "a separator line");
-                }
-                start = i + 1;
-            }
-        }
+        self.flush(sink);
     }
 }
 

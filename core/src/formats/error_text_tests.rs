@@ -540,3 +540,25 @@ fn snapshot_samples() {
 fn snapshot_fixtures() {
     insta::assert_snapshot!(crate::testing::dump(&ingest_all("error-text", &FIXTURES)));
 }
+
+#[test]
+fn long_input_is_read_in_blocks() {
+    let mut text =
+        String::from("ErrorCode: BlobNotFound\nStatus: 404 (The specified blob does not exist.)\n");
+    for i in 0..2_500 {
+        text.push_str(if i == 2_200 {
+            "\n"
+        } else {
+            "   at Worker.Run()\n"
+        });
+    }
+    text.push_str("ErrorCode: ServerBusy\nStatus: 503 (The server is busy.)\n");
+    let ds = analyze_bytes("long.txt", text.as_bytes(), Some("error-text"))
+        .unwrap()
+        .0;
+    let mut got: Vec<(u32, u16)> = ds.iter().map(|v| (v.ev.line, v.ev.status)).collect();
+    got.sort();
+    assert_eq!(got, vec![(1, 404), (2_503, 503)]);
+    // The stack lines belong to the blocks of the two errors, so none is skipped.
+    assert_eq!(ds.inputs[0].skipped_total, 0);
+}

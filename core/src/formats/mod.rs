@@ -6,10 +6,13 @@ use crate::input::Line;
 use crate::model::EventSink;
 
 mod azcopy_log;
+mod browser_console;
 mod cors_rules;
 mod csv_util;
 mod dotnet_azure_core;
 mod dotnet_legacy_trace;
+mod error_text;
+mod har;
 mod java_azure_core;
 mod js_azure_logger;
 mod json_stream;
@@ -68,6 +71,9 @@ pub fn registry() -> &'static [&'static dyn Format] {
         &java_azure_core::JavaAzureCore,
         &azcopy_log::AzcopyLog,
         &cors_rules::CorsRulesFormat,
+        &har::Har,
+        &browser_console::BrowserConsole,
+        &error_text::ErrorText,
     ]
 }
 

@@ -2,6 +2,7 @@
 
 pub mod auth_failure;
 pub mod cors;
+pub mod error_body;
 pub mod expected;
 pub mod http;
 pub mod operations;

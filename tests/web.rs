@@ -31,7 +31,7 @@ fn every_example_is_diagnosed_in_wasm() {
         let ds = ing.finish();
         let report = storage_doctor_core::Report::build(&ds);
         assert!(
-            report.findings.iter().any(|f| f.rule == ex.id),
+            report.findings.iter().any(|f| f.rule == ex.expect),
             "example {} did not produce its finding",
             ex.id
         );

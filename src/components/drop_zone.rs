@@ -132,7 +132,7 @@ pub fn DropZone(props: &DropZoneProps) -> Html {
                             let id = ex.id;
                             html! {
                                 <li>
-                                    <button class="example" data-example={id} onclick={Callback::from(move |_: MouseEvent| on_example.emit(id))}>
+                                    <button class="example" data-example={id} data-expect={ex.expect} onclick={Callback::from(move |_: MouseEvent| on_example.emit(id))}>
                                         <span class="example-title">{ ex.title }</span>
                                         <span class="example-blurb">{ ex.blurb }</span>
                                     </button>

@@ -57,7 +57,7 @@ pub fn CorsForms(props: &CorsFormsProps) -> Html {
             </div>
             <div role="tabpanel" class="tab-panel">
                 <button class="button copy" data-action="copy" onclick={on_copy}>{ if *copied { "Copied" } else { "Copy" } }</button>
-                <pre><code>{ &form.text }</code></pre>
+                <pre tabindex="0" aria-label={format!("{} form", form.name)}><code>{ &form.text }</code></pre>
             </div>
         </div>
     }

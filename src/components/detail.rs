@@ -64,7 +64,7 @@ pub fn RequestDetailPanel(props: &DetailProps) -> Html {
                                 } else {
                                     <details class="raw" open=true>
                                         <summary>{ "Raw lines" }</summary>
-                                        <pre class="raw-lines" data-raw="">
+                                        <pre class="raw-lines" data-raw="" tabindex="0" aria-label={format!("Raw lines of {} from line {}", o.path, o.line)}>
                                             { for t.lines.iter().map(|(n, l)| html! {
                                                 <span class="raw-line"><span class="ln">{ format!("{n:>6}  ") }</span>{ l }{ "\n" }</span>
                                             }) }

@@ -146,7 +146,7 @@ pub fn FindingCard(props: &FindingCardProps) -> Html {
             if let Some(k) = &f.kql {
                 <details class="kql">
                     <summary>{ "Find this in Log Analytics (KQL)" }</summary>
-                    <pre><code>{ k }</code></pre>
+                    <pre tabindex="0" aria-label="KQL query"><code>{ k }</code></pre>
                 </details>
             }
         </article>

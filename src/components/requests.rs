@@ -242,7 +242,8 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
                         { header("ms (e2e / server)", SortKey::Latency) }
                     </div>
                 </div>
-                <div class="req-scroll" ref={scroller} onscroll={onscroll} role="rowgroup" style={format!("height:{VIEW_HEIGHT}px")}>
+                <div class="req-scroll" ref={scroller} onscroll={onscroll} role="rowgroup"
+                    style={format!("height:{}px", (w.total as f64 * ROW_HEIGHT).clamp(ROW_HEIGHT, VIEW_HEIGHT))}>
                     <div class="req-spacer" style={format!("height:{content_height}px")}>
                         <div class="req-rows" style={format!("transform:translateY(-{offset}px)")}>
                             { for rows_html }

@@ -1,6 +1,7 @@
 //! The analysis report: what the CLI prints and the page shows (CONTRACTS.md § CLI).
 
 mod render;
+pub mod share;
 
 use serde::Serialize;
 

@@ -13,6 +13,7 @@ use crate::components::drop_zone::DropZone;
 use crate::components::findings::FindingsList;
 use crate::components::inputs::InputsPanel;
 use crate::components::progress::ProgressPanel;
+use crate::components::share::ShareReport;
 use crate::examples;
 use crate::protocol::{FileJob, FromWorker, ToWorker};
 use crate::report_view::ReportView;
@@ -196,6 +197,7 @@ pub fn App() -> Html {
                 }
                 if let (Phase::Done, Some(report)) = (phase, &state.report) {
                     <FindingsList findings={report.findings.clone()} summary={report.summary.clone()} />
+                    <ShareReport report_json={report.json.clone()} />
                     <InputsPanel inputs={report.inputs.clone()} />
                 }
             </main>

@@ -5,3 +5,6 @@ pub mod drop_zone;
 pub mod findings;
 pub mod inputs;
 pub mod progress;
+pub mod share;
+pub mod shared_report;
+pub mod update_banner;

@@ -71,7 +71,8 @@ pub fn use_route() -> Route {
     {
         let route = route.clone();
         use_effect_with((), move |_| {
-            let listener = Closure::<dyn Fn()>::new(move || route.set(Route::parse(&current_hash())));
+            let listener =
+                Closure::<dyn Fn()>::new(move || route.set(Route::parse(&current_hash())));
             let window = web_sys::window();
             if let Some(w) = &window {
                 let _ = w.add_event_listener_with_callback(
@@ -113,7 +114,14 @@ mod tests {
 
     #[test]
     fn unknown_fragments_open_the_analyzer() {
-        for h in ["#/CORS", "#/cors/", "#cors", "#/elsewhere", "#/reports/x", "#?a=b"] {
+        for h in [
+            "#/CORS",
+            "#/cors/",
+            "#cors",
+            "#/elsewhere",
+            "#/reports/x",
+            "#?a=b",
+        ] {
             assert_eq!(Route::parse(h), Route::Analyzer, "{h}");
         }
     }

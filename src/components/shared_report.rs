@@ -66,7 +66,7 @@ pub fn SharedReportPage(props: &SharedReportProps) -> Html {
                 }
             }
             <footer class="bottom">
-                <p>{ "This report was decoded inside this page from the link itself. Nothing was downloaded or sent to open it." }</p>
+                <p>{ "This report was decoded inside this page from the link itself; opening it sent nothing anywhere." }</p>
             </footer>
         </>
     }

@@ -63,7 +63,10 @@ pub fn trunk_build() -> bool {
             .env("PATH", tools::path_with_tools())
             .env("TRUNK_SKIP_VERSION_CHECK", "true")
             .env("NO_COLOR", "1"))
-        && report("finish dist/ (CSP hash, offline file list)", postbuild::finish(&root().join("dist")))
+        && report(
+            "finish dist/ (CSP hash, offline file list)",
+            postbuild::finish(&root().join("dist")),
+        )
 }
 
 /// Packs `dist/` (already built) into `dist-single/storage-doctor.html`.

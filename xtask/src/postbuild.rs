@@ -33,7 +33,9 @@ pub fn finish(dist: &Path) -> Result<(), String> {
     };
     let html = edit_csp(&html, |policy| {
         if policy.contains("'sha256-") {
-            return Err("the CSP already holds a script hash (was this build processed already?)".into());
+            return Err(
+                "the CSP already holds a script hash (was this build processed already?)".into(),
+            );
         }
         add_source(policy, "script-src", &csp_hash(script))
     })?;
@@ -84,7 +86,12 @@ pub fn edit_csp(
         return Err("a CSP source cannot contain a double quote".into());
     }
     let start = tag_start + c;
-    Ok(format!("{}{}{}", &html[..start], policy, &html[start + len..]))
+    Ok(format!(
+        "{}{}{}",
+        &html[..start],
+        policy,
+        &html[start + len..]
+    ))
 }
 
 /// Adds `source` to `directive` of a policy (`a b; c d`), which must already be there: a policy
@@ -145,7 +152,9 @@ pub fn is_hashed_name(path: &str) -> bool {
     let stem = name.split('.').next().unwrap_or(name);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, h)| {
-        h.len() == 16 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        h.len() == 16
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -234,7 +243,8 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
 mod tests {
     use super::*;
 
-    const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
+    const POLICY: &str =
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 
     fn page(script: &str) -> String {
         format!(
@@ -286,10 +296,13 @@ mod tests {
         let sw = std::fs::read_to_string(d.join("sw.js")).unwrap();
         let line = sw.lines().nth(1).unwrap();
         assert!(line.starts_with("const BUILD = {\"version\":\""), "{line}");
-        assert!(line.ends_with(
-            "\"hashed\":[\"app-0123456789abcdef_bg.wasm\"],\
+        assert!(
+            line.ends_with(
+                "\"hashed\":[\"app-0123456789abcdef_bg.wasm\"],\
              \"other\":[\"./\",\"index.html\",\"snippets/x/y.js\",\"worker.js\"]};"
-        ), "{line}");
+            ),
+            "{line}"
+        );
         assert!(sw.ends_with("self.x = 1;\n"));
 
         // A one-byte change to an unhashed file gives another version.

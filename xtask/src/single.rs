@@ -156,11 +156,14 @@ fn worker_source(dist: &Path) -> Result<String, String> {
             "worker_loader.js changed (expected {EXPECTED_LOADER:?}); update xtask/src/single.rs"
         ));
     }
-    let glue = String::from_utf8(asset(dist, "worker.js")?).map_err(|_| "worker.js is not UTF-8")?;
+    let glue =
+        String::from_utf8(asset(dist, "worker.js")?).map_err(|_| "worker.js is not UTF-8")?;
     let (glue, init) = strip_exports(&glue, "worker.js")?;
     let glue = glue.replace("import.meta.url", "self.location.href");
     if glue.contains("import.meta") || glue.lines().any(|l| l.starts_with("export ")) {
-        return Err("worker.js uses module syntax this step cannot turn into a classic script".into());
+        return Err(
+            "worker.js uses module syntax this step cannot turn into a classic script".into(),
+        );
     }
     let wasm = asset(dist, "worker_bg.wasm")?;
     Ok(format!(
@@ -172,11 +175,12 @@ fn worker_source(dist: &Path) -> Result<String, String> {
 /// The one inline script of the single file: the page's wasm-bindgen JS, the worker redirect and
 /// the page's start. `trunk_loader` is Trunk's inline script, which names the page's files.
 fn page_script(dist: &Path, trunk_loader: &str) -> Result<String, String> {
-    let js_name = between(trunk_loader, "from '", "'")
-        .ok_or("Trunk's loader script imports no module")?;
+    let js_name =
+        between(trunk_loader, "from '", "'").ok_or("Trunk's loader script imports no module")?;
     let wasm_name = between(trunk_loader, "module_or_path: '", "'")
         .ok_or("Trunk's loader script names no wasm file")?;
-    let glue = String::from_utf8(asset(dist, js_name)?).map_err(|_| "the page's JS is not UTF-8")?;
+    let glue =
+        String::from_utf8(asset(dist, js_name)?).map_err(|_| "the page's JS is not UTF-8")?;
     let (glue, init) = strip_exports(&glue, js_name)?;
     let wasm = asset(dist, wasm_name)?;
     let worker = worker_source(dist)?;
@@ -274,7 +278,8 @@ pub fn build(dist: &Path, out_dir: &Path) -> Result<PathBuf, String> {
         }
     }
     let policy = policy.ok_or("index.html has no Content-Security-Policy")?;
-    let trunk_loader = trunk_loader.ok_or("index.html has no inline module script (Trunk's loader)")?;
+    let trunk_loader =
+        trunk_loader.ok_or("index.html has no inline module script (Trunk's loader)")?;
     let script = page_script(dist, trunk_loader)?;
     if script.to_ascii_lowercase().contains("</script") {
         return Err("the inlined JS contains </script, which would end the script early".into());
@@ -417,7 +422,10 @@ const wasm = await init({ module_or_path: './app-0123456789abcdef_bg.wasm' });
         let e = with("<base href=\"./\" />", "<script src=\"./x.js\"></script>");
         assert!(e.contains("unexpected element"), "{e}");
         let e = with("<base href=\"./\" />", "<link rel=\"prefetch\" href=\"x\">");
-        assert!(e.contains("unexpected <link rel=Some(\"prefetch\")>"), "{e}");
+        assert!(
+            e.contains("unexpected <link rel=Some(\"prefetch\")>"),
+            "{e}"
+        );
         std::fs::write(dist.join("index.html"), &index).unwrap();
         std::fs::write(dist.join("worker_loader.js"), "importScripts('x')").unwrap();
         let e = build(&dist, &dist.join("single")).unwrap_err();
@@ -429,8 +437,11 @@ const wasm = await init({ module_or_path: './app-0123456789abcdef_bg.wasm' });
         let (body, init) = strip_exports(GLUE, "x.js").unwrap();
         assert_eq!(init, "__wbg_init");
         assert!(!body.contains("export"));
-        assert!(strip_exports("import a from './b.js';\n\nexport { a as default };", "x.js")
-            .unwrap_err()
-            .contains("imports other modules"));
+        assert!(strip_exports(
+            "import a from './b.js';\n\nexport { a as default };",
+            "x.js"
+        )
+        .unwrap_err()
+        .contains("imports other modules"));
     }
 }

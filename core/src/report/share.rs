@@ -270,7 +270,8 @@ fn encode_value(value: Value) -> Result<Encoded, ShareError> {
 }
 
 fn pack(shared: &SharedReport) -> Result<String, ShareError> {
-    let written = |e: serde_json::Error| ShareError::Unshareable(format!("it could not be written: {e}"));
+    let written =
+        |e: serde_json::Error| ShareError::Unshareable(format!("it could not be written: {e}"));
     let mut value = serde_json::to_value(shared).map_err(written)?;
     redact_strings(&mut value);
     let json = serde_json::to_vec(&value).map_err(written)?;
@@ -326,7 +327,11 @@ pub fn decode(payload: &str) -> Result<SharedReport, ShareError> {
     // The schema number decides how the rest is read, so it is checked on its own first.
     match value.get("schema").map(Value::as_u64) {
         None => return Err(ShareError::Invalid("it has no schema number".into())),
-        Some(None) => return Err(ShareError::Invalid("its schema number is not a number".into())),
+        Some(None) => {
+            return Err(ShareError::Invalid(
+                "its schema number is not a number".into(),
+            ))
+        }
         Some(Some(n)) if n > SCHEMA as u64 => {
             return Err(ShareError::NewerSchema {
                 found: u32::try_from(n).unwrap_or(u32::MAX),
@@ -365,17 +370,25 @@ pub fn decode_to_json(payload: &str) -> Result<String, ShareError> {
         .map_err(|e| ShareError::Invalid(format!("it could not be rewritten as a report: {e}")))
 }
 
-/// Checks the parts serde cannot: rule ids are ids, lists stay within the report's own limits.
+/// Checks the parts serde cannot: ids are ids, lists stay within the report's own limits.
 fn validate(r: &SharedReport) -> Result<(), String> {
     let bad = |m: String| Err(m);
+    // Rule and format ids name things the page knows (and end up in attributes): ids only.
+    let id_ok = |id: &str| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    for (i, input) in r.inputs.iter().enumerate() {
+        if !id_ok(&input.format) {
+            return bad(format!("input {} has a malformed format id", i + 1));
+        }
+    }
     for (i, f) in r.findings.iter().enumerate() {
         let n = i + 1;
-        let id_ok = !f.rule.is_empty()
-            && f.rule.len() <= 64
-            && f.rule
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !id_ok {
+        if !id_ok(&f.rule) {
             return bad(format!("finding {n} has a malformed rule id"));
         }
         if f.evidence.len() > MAX_EVIDENCE {

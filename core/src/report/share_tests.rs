@@ -11,9 +11,13 @@ const TRACE: &str = include_str!("../../fixtures/scenarios/sas-expired.dotnet-le
 const SIG: &str = "Q2xpZW50U2VjcmV0U2lnbmF0dXJlMTIzNDU2Nzg5MA";
 
 fn sas_report() -> Report {
-    analyze_bytes("sas-expired.dotnet-legacy-trace.log", TRACE.as_bytes(), None)
-        .unwrap()
-        .1
+    analyze_bytes(
+        "sas-expired.dotnet-legacy-trace.log",
+        TRACE.as_bytes(),
+        None,
+    )
+    .unwrap()
+    .1
 }
 
 /// Deflate + base64url of arbitrary bytes: how a hand-made (hostile) link is built.
@@ -173,6 +177,8 @@ fn reports_that_break_the_schema_are_refused() {
     assert!(e.contains("unknown variant"), "{e}");
     let e = mutate(&|v| v["findings"][0]["rule"] = json!("<img src=x onerror=alert(1)>"));
     assert!(e.contains("finding 1 has a malformed rule id"), "{e}");
+    let e = mutate(&|v| v["inputs"][0]["format"] = json!("\"><svg onload=alert(1)>"));
+    assert!(e.contains("input 1 has a malformed format id"), "{e}");
     let e = mutate(&|v| v["findings"][0]["evidence"][0]["status"] = json!(70000));
     assert!(e.contains("expected fields"), "{e}");
     let e = mutate(&|v| v["findings"][0]["count"] = json!(0));

@@ -31,14 +31,18 @@ pub fn finish(dist: &Path) -> Result<(), String> {
             scripts.len()
         ));
     };
+    let mut final_policy = String::new();
     let html = edit_csp(&html, |policy| {
         if policy.contains("'sha256-") {
             return Err(
                 "the CSP already holds a script hash (was this build processed already?)".into(),
             );
         }
-        add_source(policy, "script-src", &csp_hash(script))
+        final_policy = add_source(policy, "script-src", &csp_hash(script))?;
+        Ok(final_policy.clone())
     })?;
+    // Hosts that can send headers send this policy as a header too (README § Hosting).
+    eprintln!("xtask: Content-Security-Policy: {final_policy}");
     write(&index, &html)?;
     write_service_worker(dist)
 }

@@ -21,7 +21,6 @@ use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::Report;
 use crate::knowledge::redact::redact;
@@ -207,7 +206,7 @@ struct CliReport {
     summary: SharedSummary,
 }
 
-/// A payload made by [`encode`].
+/// A payload made by [`encode`] or [`encode_json`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
     /// base64url text for `#/report/<payload>`.
@@ -218,27 +217,25 @@ pub struct Encoded {
 
 /// Packs a report for a link.
 pub fn encode(report: &Report) -> Result<Encoded, ShareError> {
-    let value = serde_json::to_value(report)
-        .map_err(|e| ShareError::Unshareable(format!("it could not be written: {e}")))?;
-    encode_value(value)
+    encode_json(&report.to_json())
 }
 
 /// Packs a report given as CLI JSON (`analyze --format json`, or what the page's worker sends).
+///
+/// Everything here and in [`decode`] goes through typed structs and byte slices, never
+/// `serde_json::Value`: the page links this code, and each extra way of (de)serializing the same
+/// types costs its wasm size.
 pub fn encode_json(report_json: &str) -> Result<Encoded, ShareError> {
-    let value: Value = serde_json::from_str(report_json)
-        .map_err(|e| ShareError::Unshareable(format!("it is not valid JSON ({e})")))?;
-    encode_value(value)
-}
-
-fn encode_value(value: Value) -> Result<Encoded, ShareError> {
-    let cli: CliReport = serde_json::from_value(value)
-        .map_err(|e| ShareError::Unshareable(format!("it does not have the CLI schema ({e})")))?;
-    let full = SharedReport {
+    let cli: CliReport = serde_json::from_slice(report_json.as_bytes()).map_err(|e| {
+        ShareError::Unshareable(format!("it is not a report in the CLI schema ({e})"))
+    })?;
+    let mut full = SharedReport {
         schema: SCHEMA,
         inputs: cli.inputs,
         findings: cli.findings,
         summary: cli.summary,
     };
+    full.redact();
     validate(&full).map_err(ShareError::Unshareable)?;
     let longest = full
         .findings
@@ -270,11 +267,8 @@ fn encode_value(value: Value) -> Result<Encoded, ShareError> {
 }
 
 fn pack(shared: &SharedReport) -> Result<String, ShareError> {
-    let written =
-        |e: serde_json::Error| ShareError::Unshareable(format!("it could not be written: {e}"));
-    let mut value = serde_json::to_value(shared).map_err(written)?;
-    redact_strings(&mut value);
-    let json = serde_json::to_vec(&value).map_err(written)?;
+    let json = serde_json::to_vec(shared)
+        .map_err(|e| ShareError::Unshareable(format!("it could not be written: {e}")))?;
     let mut z = DeflateEncoder::new(Vec::new(), Compression::best());
     z.write_all(&json)
         .and_then(|_| z.finish())
@@ -282,24 +276,71 @@ fn pack(shared: &SharedReport) -> Result<String, ShareError> {
         .map_err(|e| ShareError::Unshareable(format!("it could not be compressed: {e}")))
 }
 
-/// Passes every string of a JSON value — object keys included — through the redactor.
-fn redact_strings(v: &mut Value) {
-    match v {
-        Value::String(s) => {
-            if let std::borrow::Cow::Owned(r) = redact(s) {
-                *s = r;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_strings),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (k, mut item) in entries {
-                redact_strings(&mut item);
-                map.insert(redact(&k).into_owned(), item);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+fn redact_in_place(s: &mut String) {
+    if let std::borrow::Cow::Owned(r) = redact(s) {
+        *s = r;
     }
+}
+
+fn redact_all(items: &mut [String]) {
+    items.iter_mut().for_each(redact_in_place);
+}
+
+impl SharedReport {
+    /// Passes every string of the report — map keys included — through the redactor. (A test
+    /// checks this against a generic walk over the JSON, so a field added later and not listed
+    /// here is noticed.)
+    fn redact(&mut self) {
+        for i in &mut self.inputs {
+            redact_in_place(&mut i.path);
+            redact_in_place(&mut i.format);
+        }
+        for f in &mut self.findings {
+            redact_in_place(&mut f.rule);
+            redact_in_place(&mut f.title);
+            redact_in_place(&mut f.explanation);
+            redact_all(&mut f.fix);
+            redact_in_place(&mut f.confidence.raise_with);
+            f.first_seen.iter_mut().for_each(redact_in_place);
+            f.last_seen.iter_mut().for_each(redact_in_place);
+            f.kql.iter_mut().for_each(redact_in_place);
+            for e in &mut f.evidence {
+                redact_in_place(&mut e.path);
+                e.time.iter_mut().for_each(redact_in_place);
+                redact_in_place(&mut e.client_request_id);
+                redact_in_place(&mut e.request_id);
+                redact_in_place(&mut e.error_code);
+                e.fields = std::mem::take(&mut e.fields)
+                    .into_iter()
+                    .map(|(mut k, mut v)| {
+                        redact_in_place(&mut k);
+                        redact_in_place(&mut v);
+                        (k, v)
+                    })
+                    .collect();
+            }
+            if let Some(c) = &mut f.cors_rule {
+                redact_in_place(&mut c.service);
+                redact_all(&mut c.allowed_origins);
+                redact_all(&mut c.allowed_methods);
+                redact_all(&mut c.allowed_headers);
+                redact_all(&mut c.exposed_headers);
+            }
+        }
+        if let Some(range) = &mut self.summary.time_range {
+            redact_all(range);
+        }
+        for k in &mut self.summary.clock_skew {
+            redact_in_place(&mut k.source);
+        }
+    }
+}
+
+/// The first look at a payload's JSON: only its schema number.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    schema: Option<u64>,
 }
 
 /// Reads a payload back, checking everything a hand-made or damaged link could get wrong.
@@ -322,50 +363,73 @@ pub fn decode(payload: &str) -> Result<SharedReport, ShareError> {
     if json.len() > MAX_JSON {
         return Err(ShareError::TooLarge { max: MAX_JSON });
     }
-    let mut value: Value = serde_json::from_slice(&json)
-        .map_err(|e| ShareError::Invalid(format!("its JSON is malformed ({e})")))?;
     // The schema number decides how the rest is read, so it is checked on its own first.
-    match value.get("schema").map(Value::as_u64) {
+    let probe: Probe = serde_json::from_slice(&json).map_err(|e| {
+        ShareError::Invalid(if e.is_data() {
+            format!("it is not a shared report ({e})")
+        } else {
+            format!("its JSON is malformed ({e})")
+        })
+    })?;
+    match probe.schema {
         None => return Err(ShareError::Invalid("it has no schema number".into())),
-        Some(None) => {
-            return Err(ShareError::Invalid(
-                "its schema number is not a number".into(),
-            ))
-        }
-        Some(Some(n)) if n > SCHEMA as u64 => {
+        Some(0) => return Err(ShareError::Invalid("schema 0 does not exist".into())),
+        Some(n) if n > SCHEMA as u64 => {
             return Err(ShareError::NewerSchema {
                 found: u32::try_from(n).unwrap_or(u32::MAX),
             })
         }
-        Some(Some(n)) if n < 1 => {
-            return Err(ShareError::Invalid(format!("schema {n} does not exist")))
-        }
-        Some(Some(_)) => {}
+        Some(_) => {}
     }
-    redact_strings(&mut value);
-    let shared: SharedReport = serde_json::from_value(value)
+    let mut shared: SharedReport = serde_json::from_slice(&json)
         .map_err(|e| ShareError::Invalid(format!("it does not have the expected fields ({e})")))?;
+    shared.redact();
     validate(&shared).map_err(ShareError::Invalid)?;
     Ok(shared)
 }
 
-/// Reads a payload back as CLI JSON (`version` 1), which is how the page reads every report.
+/// An input as the CLI schema writes it (the skipped-line list is never shared).
+#[derive(Serialize)]
+struct CliInputOut<'a> {
+    path: &'a str,
+    format: &'a str,
+    confidence: f32,
+    events: u64,
+    lines: u64,
+    skipped: [u8; 0],
+    skipped_total: u64,
+}
+
+/// A shared report in the CLI schema (`version` 1), which is how the page reads every report.
+#[derive(Serialize)]
+struct CliOut<'a> {
+    version: u32,
+    inputs: Vec<CliInputOut<'a>>,
+    findings: &'a [SharedFinding],
+    summary: &'a SharedSummary,
+}
+
+/// Reads a payload back as CLI JSON, which is how the page reads every report.
 pub fn decode_to_json(payload: &str) -> Result<String, ShareError> {
     let shared = decode(payload)?;
-    let report = serde_json::json!({
-        "version": 1,
-        "inputs": shared.inputs.iter().map(|i| serde_json::json!({
-            "path": i.path,
-            "format": i.format,
-            "confidence": i.confidence,
-            "events": i.events,
-            "lines": i.lines,
-            "skipped": [],
-            "skipped_total": i.skipped_total,
-        })).collect::<Vec<_>>(),
-        "findings": shared.findings,
-        "summary": shared.summary,
-    });
+    let report = CliOut {
+        version: 1,
+        inputs: shared
+            .inputs
+            .iter()
+            .map(|i| CliInputOut {
+                path: &i.path,
+                format: &i.format,
+                confidence: i.confidence,
+                events: i.events,
+                lines: i.lines,
+                skipped: [],
+                skipped_total: i.skipped_total,
+            })
+            .collect(),
+        findings: &shared.findings,
+        summary: &shared.summary,
+    };
     serde_json::to_string(&report)
         .map_err(|e| ShareError::Invalid(format!("it could not be rewritten as a report: {e}")))
 }

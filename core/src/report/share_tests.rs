@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::analyze_bytes;
+use crate::knowledge::redact::redact;
 
 const TRACE: &str = include_str!("../../fixtures/scenarios/sas-expired.dotnet-legacy-trace.log");
 const SIG: &str = "Q2xpZW50U2VjcmV0U2lnbmF0dXJlMTIzNDU2Nzg5MA";
@@ -148,8 +149,12 @@ fn malformed_links_give_clear_errors() {
         ("AAAAAAAA".into(), "compressed data is corrupt"),
         (pack_raw(b"not json"), "JSON is malformed"),
         (pack_raw(&[0xff, 0xfe, 0x00]), "JSON is malformed"),
-        (pack_json(&json!([1, 2])), "no schema number"),
-        (pack_json(&json!({"schema": "one"})), "not a number"),
+        (pack_json(&json!("a string")), "not a shared report"),
+        (pack_json(&json!({"version": 1})), "no schema number"),
+        (
+            pack_json(&json!({"schema": "one"})),
+            "not a shared report (invalid type: string",
+        ),
         (pack_json(&json!({"schema": 0})), "schema 0 does not exist"),
         (pack_json(&json!({"schema": 7})), "newer version"),
         (pack_json(&json!({"schema": 1})), "expected fields"),
@@ -317,4 +322,97 @@ fn base64url_matches_rfc_4648() {
             &all[..len]
         );
     }
+}
+
+/// The generic way to redact every string of a JSON value, keys included: the oracle for the
+/// typed redaction, so a string field added to the schema without being redacted fails here.
+fn redact_value(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = redact(s).into_owned(),
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut item) in entries {
+                redact_value(&mut item);
+                map.insert(redact(&k).into_owned(), item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+#[test]
+fn typed_redaction_reaches_every_string_of_the_schema() {
+    // Every string field and map key holds a secret; every optional part is present.
+    let mut n = 0;
+    let mut secret = || {
+        n += 1;
+        format!("x?sig=SeCrEt{n:03}AAAAAAAAAAAAAAAA")
+    };
+    let evidence = SharedEvidence {
+        path: secret(),
+        line: 1,
+        time: Some(secret()),
+        client_request_id: secret(),
+        request_id: secret(),
+        status: Some(403),
+        error_code: secret(),
+        fields: [(secret(), secret()), (secret(), secret())]
+            .into_iter()
+            .collect(),
+    };
+    let mut report = SharedReport {
+        schema: SCHEMA,
+        inputs: vec![SharedInput {
+            path: secret(),
+            format: secret(),
+            confidence: 1.0,
+            events: 1,
+            lines: 1,
+            skipped_total: 0,
+        }],
+        findings: vec![SharedFinding {
+            rule: secret(),
+            severity: SharedSeverity::Error,
+            title: secret(),
+            explanation: secret(),
+            fix: vec![secret(), secret()],
+            confidence: SharedConfidence {
+                level: SharedLevel::Low,
+                raise_with: secret(),
+            },
+            first_seen: Some(secret()),
+            last_seen: Some(secret()),
+            count: 1,
+            evidence: vec![evidence],
+            kql: Some(secret()),
+            cors_rule: Some(SharedCorsRule {
+                service: secret(),
+                allowed_origins: vec![secret()],
+                allowed_methods: vec![secret()],
+                allowed_headers: vec![secret()],
+                exposed_headers: vec![secret()],
+                max_age_seconds: 1,
+            }),
+        }],
+        summary: SharedSummary {
+            events: 1,
+            requests: 1,
+            time_range: Some([secret(), secret()]),
+            success_percent: Some(1.0),
+            adjusted_success_percent: Some(1.0),
+            clock_skew: vec![SharedSkew {
+                source: secret(),
+                seconds: 1.0,
+            }],
+        },
+    };
+    let mut expected = serde_json::to_value(&report).unwrap();
+    let planted = expected.to_string().matches("SeCrEt").count();
+    assert_eq!(planted, 28, "every string field holds a secret");
+    redact_value(&mut expected);
+    report.redact();
+    let typed = serde_json::to_value(&report).unwrap();
+    assert_eq!(typed, expected);
+    assert!(!typed.to_string().contains("SeCrEt"));
 }

@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use gloo_worker::{Spawnable, WorkerBridge};
 use storage_doctor_core::report::table::TableQuery;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 use yew::prelude::*;
@@ -18,11 +17,13 @@ use crate::components::findings::FindingsList;
 use crate::components::inputs::InputsPanel;
 use crate::components::progress::ProgressPanel;
 use crate::components::requests::RequestsTable;
+use crate::components::share::ShareReport;
 use crate::components::tools::{CorsTool, SasTool};
 use crate::examples;
 use crate::protocol::{ExportKind, FileJob, FromWorker, ToWorker};
 use crate::report_view::ReportView;
-use crate::state::{Action, Phase, Progress, Route, State, TableWindow};
+use crate::routes::{use_route, Route};
+use crate::state::{Action, Phase, Progress, State, TableWindow};
 use crate::worker::IngestWorker;
 
 /// Where the worker's loader is, relative to the page (so any sub-path works).
@@ -67,13 +68,6 @@ fn download(file_name: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-fn current_route() -> Route {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .map(|h| Route::parse(&h))
-        .unwrap_or_default()
-}
-
 /// Dark/light choice: follows the system unless the user picked one.
 fn set_theme(theme: Option<&str>) {
     if let Some(root) = web_sys::window()
@@ -98,30 +92,9 @@ fn system_dark() -> bool {
 pub fn App() -> Html {
     let state = use_reducer(State::default);
     let next_job = use_mut_ref(|| 0u32);
-    let route = use_state(current_route);
+    let route = use_route();
     let dark = use_state(system_dark);
     let exporting = use_mut_ref(|| false);
-
-    // Follow the URL fragment (the only thing read from the URL).
-    {
-        let route = route.clone();
-        use_effect_with((), move |_| {
-            let cb = Closure::<dyn Fn()>::new(move || route.set(current_route()));
-            let w = web_sys::window();
-            if let Some(w) = &w {
-                let _ =
-                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = w {
-                    let _ = w.remove_event_listener_with_callback(
-                        "hashchange",
-                        cb.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-        });
-    }
 
     // One worker for the page's lifetime; its messages go through the reducer.
     let bridge: Rc<RefCell<Option<WorkerBridge<IngestWorker>>>> = {
@@ -406,6 +379,7 @@ pub fn App() -> Html {
                     </button>
                 </div>
                 <FindingsList findings={report.findings.clone()} summary={report.summary.clone()} on_evidence={on_evidence} />
+                <ShareReport report_json={report.json.clone()} />
                 if !report.summary.clock_skew.is_empty() {
                     <section class="skew" aria-label="Clock skew">
                         <h2>{ "Clocks" }</h2>
@@ -428,10 +402,10 @@ pub fn App() -> Html {
             }
         </main>
     };
-    let body = match &*route {
+    let body = match &route {
         Route::Cors => html! { <main data-state="done" class="tool-page"><CorsTool /></main> },
         Route::Sas => html! { <main data-state="done" class="tool-page"><SasTool /></main> },
-        Route::Analyzer | Route::Report(_) => analyzer,
+        Route::Analyzer | Route::SharedReport(_) => analyzer,
     };
     html! {
         <>
@@ -444,9 +418,9 @@ pub fn App() -> Html {
             <header class="top">
                 <a class="brand" href="#/" onclick={on_reset}>{ "Storage Doctor" }</a>
                 <nav aria-label="Tools">
-                    <a href="#/" aria-current={(matches!(*route, Route::Analyzer)).then_some("page")}>{ "Analyzer" }</a>
-                    <a href="#/cors" aria-current={(*route == Route::Cors).then_some("page")}>{ "CORS rule check" }</a>
-                    <a href="#/sas" aria-current={(*route == Route::Sas).then_some("page")}>{ "SAS decoder" }</a>
+                    <a href="#/" aria-current={(route == Route::Analyzer).then_some("page")}>{ "Analyzer" }</a>
+                    <a href="#/cors" aria-current={(route == Route::Cors).then_some("page")}>{ "CORS rule check" }</a>
+                    <a href="#/sas" aria-current={(route == Route::Sas).then_some("page")}>{ "SAS decoder" }</a>
                 </nav>
                 <span class="privacy-chip" title="Files are read by this page only; nothing is sent anywhere.">{ "Runs in your browser · nothing is uploaded" }</span>
                 <button class="button theme" data-action="toggle-theme" aria-label={if *dark { "Switch to light mode" } else { "Switch to dark mode" }} onclick={toggle_theme}>

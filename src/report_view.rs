@@ -3,6 +3,7 @@
 //! the schema grows.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 
@@ -13,6 +14,10 @@ pub struct ReportView {
     pub inputs: Vec<InputView>,
     pub findings: Vec<FindingView>,
     pub summary: SummaryView,
+    /// The JSON this view was read from, kept so the report can be shared exactly as the core
+    /// wrote it (fields the page does not show included).
+    #[serde(skip)]
+    pub json: Rc<str>,
 }
 
 #[derive(Deserialize, Clone, Debug, PartialEq, Default)]
@@ -113,7 +118,38 @@ pub struct SummaryView {
 
 impl ReportView {
     pub fn parse(json: &str) -> Result<ReportView, String> {
-        serde_json::from_str(json)
-            .map_err(|e| format!("the worker's report could not be read: {e}"))
+        let mut view: ReportView = serde_json::from_str(&neutralize_bidi(json))
+            .map_err(|e| format!("the worker's report could not be read: {e}"))?;
+        view.json = Rc::from(json);
+        Ok(view)
+    }
+}
+
+/// Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) in log
+/// text could make the page show a file name, id or URL reordered (a "Trojan Source" spoof).
+/// They are shown as U+FFFD instead. The core writes JSON with these characters unescaped, so
+/// replacing them in the text replaces them in every string of the report.
+fn neutralize_bidi(json: &str) -> std::borrow::Cow<'_, str> {
+    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if json.contains(is_bidi) {
+        std::borrow::Cow::Owned(json.replace(is_bidi, "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_controls_in_log_text_are_shown_as_replacement_characters() {
+        let json = "{\"inputs\":[{\"path\":\"invoice\u{202E}gpj.exe\"}],\
+                    \"findings\":[{\"title\":\"a\u{2066}b\u{2069}\"}]}";
+        let view = ReportView::parse(json).unwrap();
+        assert_eq!(view.inputs[0].path, "invoice\u{FFFD}gpj.exe");
+        assert_eq!(view.findings[0].title, "a\u{FFFD}b\u{FFFD}");
+        // The report is kept as it came, for sharing; the receiving page neutralizes it again.
+        assert_eq!(&*view.json, json);
     }
 }

@@ -51,32 +51,6 @@ pub struct TableWindow {
     pub rows: Vec<RowView>,
 }
 
-/// Which page the URL fragment asks for (CONTRACTS.md § URL routes).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum Route {
-    #[default]
-    Analyzer,
-    Cors,
-    Sas,
-    /// `#/report/<payload>`: a shared report.
-    Report(String),
-}
-
-impl Route {
-    /// Reads a fragment such as `#/cors`. Anything unknown is the analyzer.
-    pub fn parse(hash: &str) -> Route {
-        let h = hash.trim_start_matches('#');
-        match h {
-            "/cors" => Route::Cors,
-            "/sas" => Route::Sas,
-            _ => match h.strip_prefix("/report/") {
-                Some(p) if !p.is_empty() => Route::Report(p.to_string()),
-                _ => Route::Analyzer,
-            },
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct State {
     pub phase: Phase,
@@ -228,17 +202,6 @@ impl Reducible for State {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_follow_the_contract() {
-        assert_eq!(Route::parse(""), Route::Analyzer);
-        assert_eq!(Route::parse("#/"), Route::Analyzer);
-        assert_eq!(Route::parse("#/cors"), Route::Cors);
-        assert_eq!(Route::parse("#/sas"), Route::Sas);
-        assert_eq!(Route::parse("#/report/abc"), Route::Report("abc".into()));
-        assert_eq!(Route::parse("#/report/"), Route::Analyzer);
-        assert_eq!(Route::parse("#/elsewhere"), Route::Analyzer);
-    }
 
     #[test]
     fn stale_messages_are_ignored() {

@@ -1,5 +1,5 @@
 //! Entry point of the page.
 
 fn main() {
-    yew::Renderer::<storage_doctor::app::App>::new().render();
+    yew::Renderer::<storage_doctor::root::Root>::new().render();
 }

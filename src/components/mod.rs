@@ -9,5 +9,8 @@ pub mod findings;
 pub mod inputs;
 pub mod progress;
 pub mod requests;
+pub mod share;
+pub mod shared_report;
 pub mod time;
 pub mod tools;
+pub mod update_banner;

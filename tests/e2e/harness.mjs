@@ -23,10 +23,10 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-/** Serves `DIST` under `base` (e.g. '/tools/doctor/') on a free loopback port. */
-export async function serve(base = '/') {
-  if (!fs.existsSync(path.join(DIST, 'index.html'))) {
-    throw new Error(`no release build in ${DIST}: run cargo xtask dist`);
+/** Serves `dir` (the release build by default) under `base` (e.g. '/tools/doctor/') on a free loopback port. */
+export async function serve(base = '/', dir = DIST) {
+  if (!fs.existsSync(path.join(dir, 'index.html'))) {
+    throw new Error(`no release build in ${dir}: run cargo xtask dist`);
   }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -36,8 +36,8 @@ export async function serve(base = '/') {
     }
     let rel = decodeURIComponent(url.pathname.slice(base.length));
     if (rel === '' || rel.endsWith('/')) rel += 'index.html';
-    const file = path.join(DIST, rel);
-    if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    const file = path.join(dir, rel);
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end('not found');
       return;
     }
@@ -46,7 +46,12 @@ export async function serve(base = '/') {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, url: origin + base, close: () => new Promise((r) => server.close(r)) };
+  const close = () => {
+    // Kept-alive connections would hold the port open (and let a "stopped" server answer).
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  };
+  return { origin, url: origin + base, close };
 }
 
 const ARGS = [
@@ -58,12 +63,26 @@ export async function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ARGS });
 }
 
+/** A browser with a real profile in `dir` (some features, such as installing, are off in incognito). */
+export async function launchPersistent(dir) {
+  return chromium.launchPersistentContext(dir, { executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ARGS });
+}
+
 /**
- * Opens the page at `url`, recording every request and every console error.
- * Returns { page, requests, errors }.
+ * Opens the page at `url`, recording every request, every console error and every
+ * Content-Security-Policy violation the page reports (across reloads).
+ * `context` options go to browser.newContext(); `ready` is the selector that says the page is up.
+ * Returns { page, context, requests, errors, violations }.
  */
-export async function open(browser, url) {
-  const context = await browser.newContext();
+export async function open(browser, url, { context: contextOptions = {}, ready = 'main[data-state="empty"]' } = {}) {
+  const context = await browser.newContext(contextOptions);
+  const violations = [];
+  await context.exposeBinding('__reportCspViolation', (_source, v) => violations.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline code'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
   const page = await context.newPage();
   const requests = [];
   const errors = [];
@@ -71,8 +90,8 @@ export async function open(browser, url) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
-  await page.waitForSelector('main[data-state="empty"]');
-  return { page, context, requests, errors };
+  await page.waitForSelector(ready);
+  return { page, context, requests, errors, violations };
 }
 
 /** Requests that left the page's origin (data:/blob: URLs are local). */

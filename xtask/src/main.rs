@@ -3,12 +3,15 @@
 //!
 //! - `serve [--port N]`   install what is missing, build the release page, serve it locally
 //! - `test`               install what is missing, run every test (fmt, clippy, native, wasm, e2e)
-//! - `dist`               build the release page into `dist/`
+//! - `dist [--single-file]` build the release page into `dist/` (and `dist-single/storage-doctor.html`)
 //! - `bench`              throughput and memory benchmarks (see docs/PERFORMANCE.md)
 //! - `fuzz [SECONDS]`     run every cargo-fuzz target (nightly), SECONDS each (default 60)
 //! - `setup`              only install the tools
 
+mod encode;
+mod postbuild;
 mod serve;
+mod single;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +63,39 @@ pub fn trunk_build() -> bool {
             .env("PATH", tools::path_with_tools())
             .env("TRUNK_SKIP_VERSION_CHECK", "true")
             .env("NO_COLOR", "1"))
+        && report(
+            "finish dist/ (CSP hash, offline file list)",
+            postbuild::finish(&root().join("dist")),
+        )
+}
+
+/// Packs `dist/` (already built) into `dist-single/storage-doctor.html`.
+pub fn single_file() -> bool {
+    match single::build(&root().join("dist"), &root().join("dist-single")) {
+        Ok(path) => {
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            eprintln!(
+                "xtask: single-file page {} ({:.2} MB)",
+                path.display(),
+                size as f64 / 1_000_000.0
+            );
+            true
+        }
+        Err(e) => {
+            eprintln!("xtask: single-file build failed: {e}");
+            false
+        }
+    }
+}
+
+fn report(what: &str, r: Result<(), String>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("xtask: {what} failed: {e}");
+            false
+        }
+    }
 }
 
 struct Step {
@@ -130,13 +166,19 @@ fn test() -> ExitCode {
                 )
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "60"))
         });
-        let built = step("release build (trunk)", &mut trunk_build);
+        let built = step("release build (trunk, single file)", &mut || {
+            trunk_build() && single_file()
+        });
         if built {
             step("end-to-end tests (Chromium)", &mut || {
                 run(Command::new("node")
                     .args(["--test", "--test-concurrency=1", "tests/e2e/"])
                     .env("PATH", tools::path_with_tools())
                     .env("STORAGE_DOCTOR_DIST", root().join("dist"))
+                    .env(
+                        "STORAGE_DOCTOR_SINGLE",
+                        root().join("dist-single").join(single::FILE_NAME),
+                    )
                     .env("CHROMIUM", tools::CHROMIUM))
             });
         }
@@ -176,7 +218,8 @@ fn main() -> ExitCode {
         }
         "test" => test(),
         "dist" => {
-            if tools::ensure_all(false) && trunk_build() {
+            let single = args.iter().any(|a| a == "--single-file");
+            if tools::ensure_all(false) && trunk_build() && (!single || single_file()) {
                 eprintln!("xtask: the page is in {}", root().join("dist").display());
                 ExitCode::SUCCESS
             } else {
@@ -197,10 +240,10 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | dist | setup [--browser]>\n\n\
+                "usage: cargo xtask <serve [--port N] | test | dist [--single-file] | setup [--browser]>\n\n\
                  serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/\n\
                  test    install what is missing and run every test\n\
-                 dist    build the release page into dist/\n\
+                 dist    build the release page into dist/ (--single-file: also dist-single/storage-doctor.html)\n\
                  setup   install the tools only (--browser: Chromium and ChromeDriver too)"
             );
             if cmd == "help" || cmd == "--help" {

@@ -2,6 +2,7 @@
 
 pub mod kql;
 mod render;
+pub mod share;
 pub mod table;
 
 use serde::Serialize;

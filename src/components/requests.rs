@@ -82,6 +82,28 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
         );
     }
 
+    // Sizes go through the CSS object model, not `style` attributes: the page's Content Security
+    // Policy (style-src 'self') refuses inline style attributes.
+    let spacer = use_node_ref();
+    let rows_block = use_node_ref();
+    {
+        let (scroller, spacer, rows_block) = (scroller.clone(), spacer.clone(), rows_block.clone());
+        let view = (w.total as f64 * ROW_HEIGHT).clamp(ROW_HEIGHT, VIEW_HEIGHT);
+        use_effect_with(
+            (view.to_bits(), content_height.to_bits(), offset.to_bits()),
+            move |_| {
+                let set = |r: &NodeRef, k: &str, v: String| {
+                    if let Some(el) = r.cast::<web_sys::HtmlElement>() {
+                        let _ = el.style().set_property(k, &v);
+                    }
+                };
+                set(&scroller, "height", format!("{view}px"));
+                set(&spacer, "height", format!("{content_height}px"));
+                set(&rows_block, "transform", format!("translateY(-{offset}px)"));
+            },
+        );
+    }
+
     let onscroll = {
         let scroll_top = scroll_top.clone();
         Callback::from(move |e: Event| {
@@ -242,10 +264,9 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
                         { header("ms (e2e / server)", SortKey::Latency) }
                     </div>
                 </div>
-                <div class="req-scroll" ref={scroller} onscroll={onscroll} role="rowgroup"
-                    style={format!("height:{}px", (w.total as f64 * ROW_HEIGHT).clamp(ROW_HEIGHT, VIEW_HEIGHT))}>
-                    <div class="req-spacer" style={format!("height:{content_height}px")}>
-                        <div class="req-rows" style={format!("transform:translateY(-{offset}px)")}>
+                <div class="req-scroll" ref={scroller} onscroll={onscroll} role="rowgroup">
+                    <div class="req-spacer" ref={spacer}>
+                        <div class="req-rows" ref={rows_block}>
                             { for rows_html }
                         </div>
                     </div>

@@ -8,7 +8,7 @@
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use js_sys::Uint8Array;
 use storage_doctor_core::correlate::Correlation;
-use storage_doctor_core::knowledge::redact::redact;
+use storage_doctor_core::knowledge::redact::{neutralize_bidi, redact};
 use storage_doctor_core::model::Dataset;
 use storage_doctor_core::report::table::{RequestDetail, RequestIndex, TableQuery};
 use storage_doctor_core::report::{to_markdown, Report};
@@ -103,7 +103,7 @@ async fn read_raw(
                 .map(|(k, l)| {
                     (
                         line + k as u32,
-                        redact(l.trim_end_matches('\r')).into_owned(),
+                        neutralize_bidi(&redact(l.trim_end_matches('\r'))).into_owned(),
                     )
                 })
                 .collect();

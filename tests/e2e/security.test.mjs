@@ -152,11 +152,15 @@ test('from load to every built-in example analyzed and shared, no request leaves
   const sockets = [];
   page.on('websocket', (w) => sockets.push(w.url()));
   try {
-    const ids = await page.locator('[data-example]').evaluateAll((els) => els.map((e) => e.dataset.example));
-    assert.ok(ids.length >= 1);
-    for (const id of ids) {
+    const examples = await page.locator('[data-example]').evaluateAll((els) =>
+      els.map((e) => ({ id: e.dataset.example, expect: e.dataset.expect })),
+    );
+    assert.ok(examples.length >= 1);
+    for (const { id, expect } of examples) {
+      // Back to the landing (in-page, no reload) where the examples are listed.
+      await page.locator('a.brand').click();
       await page.locator(`[data-example="${id}"]`).click();
-      await page.locator(`main[data-state="done"] [data-rule="${id}"]`).waitFor();
+      await page.locator(`main[data-state="done"] [data-rule="${expect}"]`).first().waitFor();
       await page.locator('[data-action="share"]').click();
       await page.locator('[data-share-link]').waitFor();
     }

@@ -33,9 +33,9 @@ test('opened from disk, the single file analyzes the example in its worker', asy
     assert.deepEqual(violations, []);
     assert.deepEqual(errors, []);
 
-    // A dropped file goes through the same worker.
+    // A file added afterwards goes through the same worker, analysed together with the example.
     await page.setInputFiles('#file-input', scenarioFile(TRACE));
-    await page.locator('main[data-state="done"] [data-input][data-format="dotnet-legacy-trace"]').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('main[data-state="done"] [data-input][data-format="dotnet-legacy-trace"]').length === 2);
     assert.deepEqual(violations, []);
   } finally {
     await context.close();

@@ -220,6 +220,18 @@ fn value_end(b: &[u8], start: usize, space_only: bool) -> usize {
     i
 }
 
+/// Replaces bidirectional embedding, override and isolate controls (U+202A–U+202E,
+/// U+2066–U+2069) with U+FFFD, so log text cannot reorder what is shown around it (a file name
+/// `invoice\u{202E}gpj.exe` displayed as `invoiceexe.jpg`). Used for everything shown to a person.
+pub fn neutralize_bidi(s: &str) -> Cow<'_, str> {
+    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if s.contains(is_bidi) {
+        Cow::Owned(s.replace(is_bidi, "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// A stable 64-bit hash of a secret, so rules can compare two secrets without keeping them.
 pub fn secret_hash(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::correlate::Correlation;
+use crate::knowledge::redact::neutralize_bidi;
 use crate::knowledge::sas::field_name;
 use crate::model::{Dataset, EventView, Field, SourceKind, Sym};
 
@@ -302,12 +303,12 @@ impl RequestIndex {
                 .then(|| crate::model::Timestamp(k.time).to_string()),
             sources,
             service: v.ev.service.as_str().to_string(),
-            operation: v.operation().to_string(),
+            operation: shown(v.operation()),
             method: v.ev.method.as_str().to_string(),
-            resource: v.resource().to_string(),
+            resource: shown(v.resource()),
             status: k.status,
-            error_code: v.error_code().to_string(),
-            client_request_id: v.client_request_id().into_owned(),
+            error_code: shown(v.error_code()),
+            client_request_id: shown(&v.client_request_id()),
             e2e_ms: (!k.e2e.is_nan()).then_some(k.e2e),
             server_ms: c.requests[r as usize]
                 .events
@@ -346,10 +347,8 @@ impl RequestIndex {
             }
         }
         let top = |m: BTreeMap<Sym, u64>| {
-            let mut v: Vec<(String, u64)> = m
-                .into_iter()
-                .map(|(s, n)| (ds.str(s).to_string(), n))
-                .collect();
+            let mut v: Vec<(String, u64)> =
+                m.into_iter().map(|(s, n)| (shown(ds.str(s)), n)).collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             v.truncate(30);
             v
@@ -394,9 +393,9 @@ impl RequestIndex {
         let mut out: Vec<FailureRow> = m
             .into_iter()
             .map(|((op, status, code), (requests, attempts))| FailureRow {
-                operation: ds.str(op).to_string(),
+                operation: shown(ds.str(op)),
                 status,
-                error_code: ds.str(code).to_string(),
+                error_code: shown(ds.str(code)),
                 requests,
                 attempts,
             })
@@ -428,7 +427,7 @@ impl RequestIndex {
                 let mut fields: Vec<(String, String)> = v
                     .extras()
                     .filter(|(f, _)| *f != Field::Sas)
-                    .map(|(f, s)| (f.as_str().to_string(), ds.str(Sym(s)).to_string()))
+                    .map(|(f, s)| (f.as_str().to_string(), shown(ds.str(Sym(s)))))
                     .collect();
                 if !v.ev.e2e_ms.is_nan() {
                     fields.push(("e2e_ms".into(), v.ev.e2e_ms.to_string()));
@@ -440,22 +439,22 @@ impl RequestIndex {
                     fields.push(("auth".into(), v.ev.auth.as_str().to_string()));
                 }
                 if !v.resource().is_empty() {
-                    fields.push(("resource".into(), v.resource().to_string()));
+                    fields.push(("resource".into(), shown(v.resource())));
                 }
                 ObservationView {
                     event: i,
                     source: v.ev.source.as_str().to_string(),
-                    path: v.input().path.clone(),
+                    path: shown(&v.input().path),
                     input: v.ev.input,
                     line: v.ev.line,
                     offset: v.ev.offset,
                     time: v.time().map(|t| t.to_string()),
                     method: v.ev.method.as_str().to_string(),
-                    operation: v.operation().to_string(),
+                    operation: shown(v.operation()),
                     status: v.ev.status,
-                    error_code: v.error_code().to_string(),
-                    request_id: v.request_id().into_owned(),
-                    client_request_id: v.client_request_id().into_owned(),
+                    error_code: shown(v.error_code()),
+                    request_id: shown(&v.request_id()),
+                    client_request_id: shown(&v.client_request_id()),
                     fields,
                 }
             })
@@ -498,6 +497,11 @@ impl RequestIndex {
         }
         s
     }
+}
+
+/// Text as it may be shown to a person (bidirectional controls neutralised).
+fn shown(s: &str) -> String {
+    neutralize_bidi(s).into_owned()
 }
 
 fn csv_cell(c: &str) -> String {

@@ -280,20 +280,47 @@ fn check_requests(spec: &Value, ds: &Dataset) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn every_scenario_holds() {
-    let mut failures = Vec::new();
-    let mut n = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(scenarios_dir())
+/// The scenario files of the folder. Inputs may be JSON too (resource logs, HAR-like exports,
+/// CORS rule lists), so a `.json` file is a scenario when it has `inputs`; any other `.json`
+/// file must be an input named by a scenario, so a broken scenario cannot go unnoticed.
+fn scenario_files() -> (Vec<PathBuf>, Vec<String>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
         .unwrap()
         .flatten()
         .map(|e| e.path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
         .collect();
     entries.sort();
+    let mut specs = Vec::new();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut others = Vec::new();
     for path in entries {
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
+        let spec: Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        match spec["inputs"].as_array() {
+            Some(list) => {
+                inputs.extend(list.iter().filter_map(|i| i["file"].as_str().map(String::from)));
+                specs.push(path);
+            }
+            None => others.push(path),
         }
+    }
+    let problems = others
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|name| !inputs.contains(name))
+        .map(|name| format!("{name}: neither a scenario (no inputs) nor the input of one"))
+        .collect();
+    (specs, problems)
+}
+
+#[test]
+fn every_scenario_holds() {
+    let (specs, mut failures) = scenario_files();
+    let mut n = 0;
+    for path in specs {
         // A scenario written before its format's parser exists waits for it, so it starts
         // running the moment the parser is registered.
         let spec: Value =

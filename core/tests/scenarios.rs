@@ -138,6 +138,9 @@ fn run(path: &Path) -> Result<(), String> {
             }
         }
     }
+    if spec["no_findings"].as_bool() == Some(true) && !report.findings.is_empty() {
+        return Err(format!("expected no finding at all; got {got:?}"));
+    }
     if spec["clean"].as_bool() == Some(true) {
         if let Some(f) = report
             .findings

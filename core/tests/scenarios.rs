@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use storage_doctor_core::correlate::Correlation;
+use storage_doctor_core::model::Dataset;
+use storage_doctor_core::report::table::RequestIndex;
 use storage_doctor_core::{Ingest, Report};
 
 fn scenarios_dir() -> PathBuf {
@@ -91,6 +94,18 @@ fn run(path: &Path) -> Result<(), String> {
                 ));
             }
         }
+        if let Some(want) = p["cors_rule"].as_object() {
+            let got = f
+                .cors_rule
+                .as_ref()
+                .map(|r| serde_json::to_value(r).expect("cors rule serializes"))
+                .ok_or_else(|| format!("{rule}: no cors_rule"))?;
+            for (k, v) in want {
+                if &got[k] != v {
+                    return Err(format!("{rule}: cors_rule.{k} is {}, expected {v}", got[k]));
+                }
+            }
+        }
         for needle in p["text_contains"].as_array().into_iter().flatten() {
             let needle = needle.as_str().unwrap_or("");
             let all = format!("{} {} {}", f.title, f.explanation, f.fix.join(" "));
@@ -105,6 +120,7 @@ fn run(path: &Path) -> Result<(), String> {
             return Err(format!("finding {rule} must be absent; got {got:?}"));
         }
     }
+    check_requests(&spec, &ds)?;
     if spec["no_other_errors"].as_bool() == Some(true) {
         let listed: Vec<&str> = spec["present"]
             .as_array()
@@ -122,6 +138,9 @@ fn run(path: &Path) -> Result<(), String> {
             }
         }
     }
+    if spec["no_findings"].as_bool() == Some(true) && !report.findings.is_empty() {
+        return Err(format!("expected no finding at all; got {got:?}"));
+    }
     if spec["clean"].as_bool() == Some(true) {
         if let Some(f) = report
             .findings
@@ -138,20 +157,173 @@ fn run(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn every_scenario_holds() {
-    let mut failures = Vec::new();
-    let mut n = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(scenarios_dir())
+/// The correlation's view of the scenario: `requests` (how the observations of one client
+/// request id were joined) and `clock_skew` (the skew estimated for an input).
+fn check_requests(spec: &Value, ds: &Dataset) -> Result<(), String> {
+    let wants_requests = spec["requests"].as_array().is_some_and(|a| !a.is_empty());
+    let wants_skew = spec["clock_skew"].as_array().is_some_and(|a| !a.is_empty());
+    if !wants_requests && !wants_skew {
+        return Ok(());
+    }
+    let c = Correlation::build(ds);
+    let index = RequestIndex::build(ds, &c);
+    for want in spec["requests"].as_array().into_iter().flatten() {
+        let crid = want["client_request_id"]
+            .as_str()
+            .ok_or("requests[].client_request_id missing")?;
+        // Every observation carrying the id must have been joined into one request.
+        let mut found: Vec<u32> = (0..ds.events.len())
+            .filter(|&i| ds.view(i).client_request_id().eq_ignore_ascii_case(crid))
+            .map(|i| c.request_of[i])
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        let r = match found[..] {
+            [r] => r,
+            [] => return Err(format!("request {crid}: no event carries this id")),
+            _ => return Err(format!("request {crid}: split over requests {found:?}")),
+        };
+        let req = &c.requests[r as usize];
+        let row = index.row(ds, &c, r);
+        if let Some(sources) = want["sources"].as_array() {
+            let mut exp: Vec<&str> = sources.iter().filter_map(Value::as_str).collect();
+            exp.sort_unstable();
+            let mut got: Vec<&str> = row.sources.iter().map(String::as_str).collect();
+            got.sort_unstable();
+            if got != exp {
+                return Err(format!("request {crid}: sources {got:?}, expected {exp:?}"));
+            }
+        }
+        if let Some(n) = want["attempts"].as_u64() {
+            if req.attempt_count() as u64 != n {
+                return Err(format!(
+                    "request {crid}: {} attempts, expected {n}",
+                    req.attempt_count()
+                ));
+            }
+        }
+        // Which kinds of source saw each attempt, in time order.
+        if let Some(per) = want["attempt_sources"].as_array() {
+            let got: Vec<Vec<String>> = req
+                .attempts()
+                .map(|a| {
+                    let mut k: Vec<String> = a
+                        .iter()
+                        .map(|&i| ds.events[i as usize].source.as_str().to_string())
+                        .collect();
+                    k.sort();
+                    k.dedup();
+                    k
+                })
+                .collect();
+            let exp: Vec<Vec<String>> = per
+                .iter()
+                .map(|a| {
+                    let mut k: Vec<String> = a
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect();
+                    k.sort();
+                    k
+                })
+                .collect();
+            if got != exp {
+                return Err(format!(
+                    "request {crid}: attempt sources {got:?}, expected {exp:?}"
+                ));
+            }
+        }
+        if let Some(n) = want["retry_chain"].as_u64() {
+            let longest = req
+                .retry_chains(ds)
+                .iter()
+                .map(Vec::len)
+                .max()
+                .unwrap_or(0);
+            if longest as u64 != n {
+                return Err(format!(
+                    "request {crid}: longest retry chain {longest}, expected {n}"
+                ));
+            }
+        }
+        if let Some(n) = want["status"].as_u64() {
+            if u64::from(row.status) != n {
+                return Err(format!("request {crid}: status {}, expected {n}", row.status));
+            }
+        }
+        if let Some(n) = want["observations"].as_u64() {
+            if u64::from(row.observations) != n {
+                return Err(format!(
+                    "request {crid}: {} observations, expected {n}",
+                    row.observations
+                ));
+            }
+        }
+    }
+    for want in spec["clock_skew"].as_array().into_iter().flatten() {
+        let source = want["source"].as_str().ok_or("clock_skew[].source missing")?;
+        let seconds = want["seconds"].as_f64().ok_or("clock_skew[].seconds missing")?;
+        let tolerance = want["tolerance"].as_f64().unwrap_or(1.0);
+        let input = ds
+            .inputs
+            .iter()
+            .position(|i| i.path == source)
+            .ok_or_else(|| format!("clock_skew: no input {source}"))?;
+        let got = c
+            .skew_of(input as u16)
+            .ok_or_else(|| format!("clock_skew: no estimate for {source}"))?;
+        if (got - seconds).abs() > tolerance {
+            return Err(format!(
+                "clock_skew: {source} is {got:.3} s, expected {seconds} ± {tolerance}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The scenario files of the folder. Inputs may be JSON too (resource logs, HAR-like exports,
+/// CORS rule lists), so a `.json` file is a scenario when it has `inputs`; any other `.json`
+/// file must be an input named by a scenario, so a broken scenario cannot go unnoticed.
+fn scenario_files() -> (Vec<PathBuf>, Vec<String>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
         .unwrap()
         .flatten()
         .map(|e| e.path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
         .collect();
     entries.sort();
+    let mut specs = Vec::new();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut others = Vec::new();
     for path in entries {
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
+        let spec: Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        match spec["inputs"].as_array() {
+            Some(list) => {
+                inputs.extend(list.iter().filter_map(|i| i["file"].as_str().map(String::from)));
+                specs.push(path);
+            }
+            None => others.push(path),
         }
+    }
+    let problems = others
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|name| !inputs.contains(name))
+        .map(|name| format!("{name}: neither a scenario (no inputs) nor the input of one"))
+        .collect();
+    (specs, problems)
+}
+
+#[test]
+fn every_scenario_holds() {
+    let (specs, mut failures) = scenario_files();
+    let mut n = 0;
+    for path in specs {
         // A scenario written before its format's parser exists waits for it, so it starts
         // running the moment the parser is registered.
         let spec: Value =

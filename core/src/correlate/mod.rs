@@ -717,7 +717,15 @@ fn estimate_skew(
         let req = v.extra(Field::RequestDate).and_then(Timestamp::parse);
         let resp = v.extra(Field::ResponseDate).and_then(Timestamp::parse);
         if let (Some(a), Some(b), Some(p)) = (req, resp, per_input.get_mut(v.ev.input as usize)) {
-            p.by_dates.push(a.seconds_since(b));
+            // The service dates its answer when the request is done: a 60 s upload is answered
+            // 60 s after it was signed. The client's own duration of the exchange takes that
+            // time back out, or every long transfer would read as a clock running behind.
+            let took = if v.ev.e2e_ms.is_finite() && v.ev.e2e_ms > 0.0 {
+                v.ev.e2e_ms as f64 / 1000.0
+            } else {
+                0.0
+            };
+            p.by_dates.push(a.seconds_since(b) + took);
         }
     }
     let mut out = Vec::new();

@@ -324,6 +324,35 @@ fn header_dates_give_a_skew_without_a_server_log() {
 }
 
 #[test]
+fn header_dates_of_long_transfers_are_not_read_as_skew() {
+    // Clocks in agreement; each upload takes 67 s, so the service's Date is 67 s after the
+    // x-ms-date the client signed with. The client's measured duration accounts for it.
+    let mut ds = Dataset::new();
+    let client = ds.add_input("c.log", "t", 1.0);
+    for k in 0..3 {
+        let start = k as f64 * 100.0;
+        let mut ev = RawEvent {
+            time: at(start),
+            source: SourceKind::Client,
+            url: "https://acct.blob.core.windows.net/c/b".into(),
+            status: 201,
+            e2e_ms: Some(67_400.0),
+            ..Default::default()
+        };
+        ev.push(Field::RequestDate, Timestamp(T0).add_seconds(start).to_http_date());
+        ev.push(
+            Field::ResponseDate,
+            Timestamp(T0).add_seconds(start + 67.0).to_http_date(),
+        );
+        ds.sink(client).event(ev);
+    }
+    ds.finish();
+    let c = Correlation::build(&ds);
+    assert_eq!(c.skew[0].basis, SkewBasis::HttpDates);
+    assert!(c.skew[0].seconds.abs() <= 1.0, "{:?}", c.skew[0]);
+}
+
+#[test]
 fn upper_case_guid_joins_lower_case_guid() {
     let mut ds = Dataset::new();
     let a = ds.add_input("a", "t", 1.0);

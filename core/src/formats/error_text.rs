@@ -122,7 +122,9 @@ impl Format for ErrorText {
     }
 }
 
-/// A line a logger wrote: timestamp first, or a logger or level prefix.
+/// A line a logger wrote: timestamp first (with a message after it), or a logger or level
+/// prefix. A line that holds nothing but a time or a version is a value, not a log line: the
+/// string to sign quoted in a SAS error has several (`2024-10-15T13:00:00Z`, `2022-11-02`).
 fn looks_logged(l: &str) -> bool {
     const PREFIXES: [&str; 10] = [
         "azure:",
@@ -136,7 +138,8 @@ fn looks_logged(l: &str) -> bool {
         "[Verbose]",
         "[Error]",
     ];
-    starts_with_timestamp(l) || PREFIXES.iter().any(|p| l.starts_with(p))
+    (starts_with_timestamp(l) && l.trim().contains(char::is_whitespace))
+        || PREFIXES.iter().any(|p| l.starts_with(p))
 }
 
 fn starts_with_timestamp(l: &str) -> bool {
@@ -990,7 +993,14 @@ fn emit(d: Draft, sink: &mut dyn EventSink) {
         d.request_date.as_str()
     };
     ev.push(Field::RequestDate, request_date);
-    ev.push(Field::ResponseDate, d.response_date.as_str());
+    // Without a `Date` header, the `Time:` the service writes into every error message is the
+    // same clock at the same moment: the rules judge request dates and SAS times against it.
+    let response_date = if d.response_date.is_empty() && Timestamp::parse(&d.time).is_some() {
+        d.time.as_str()
+    } else {
+        d.response_date.as_str()
+    };
+    ev.push(Field::ResponseDate, response_date);
     ev.push(Field::XmsVersion, d.xms_version.as_str());
     ev.push(Field::UserAgent, d.user_agent.as_str());
     ev.push(Field::Note, d.exception.as_str());

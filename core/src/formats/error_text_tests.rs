@@ -480,6 +480,39 @@ fn detection_is_modest() {
 }
 
 #[test]
+fn service_time_of_the_message_is_the_response_date() {
+    // No `Date` header in a Java exception: the `Time:` the service wrote is its clock, and the
+    // clock-skew rule compares the quoted request date with it.
+    let text = "com.azure.storage.blob.models.BlobStorageException: Status code 403, \"<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:51c9e0a7-801e-0062-44b3-44e5d8000000\nTime:2024-12-02T19:02:44.9034117Z</Message><AuthenticationErrorDetail>Request date header too old: 'Mon, 02 Dec 2024 18:31:07 GMT'</AuthenticationErrorDetail></Error>\"\n";
+    let ds = parse(text.as_bytes());
+    let v = only(&ds);
+    assert_eq!(v.extra(Field::ResponseDate), Some("2024-12-02T19:02:44.9034117Z"));
+    assert_eq!(v.extra(Field::RequestDate), Some("Mon, 02 Dec 2024 18:31:07 GMT"));
+    // A `Date` header, when pasted, stays the response date.
+    let with_date = format!("{text}Date: Mon, 02 Dec 2024 19:02:44 GMT\n");
+    let ds = parse(with_date.as_bytes());
+    assert_eq!(
+        only(&ds).extra(Field::ResponseDate),
+        Some("Mon, 02 Dec 2024 19:02:44 GMT")
+    );
+}
+
+#[test]
+fn quoted_string_to_sign_is_not_a_log() {
+    // The dates and the version of a SAS string to sign stand alone on their lines; they are
+    // values inside the error, not timestamps of log lines, so a short paste stays error-text.
+    let sts = "r\n2024-10-15T13:00:00Z\n2024-10-15T21:00:00Z\n/blob/acct/c/b.xlsx\n\n\nhttps\n2022-11-02\nb\n";
+    let text = format!(
+        "Azure.RequestFailedException: Server failed to authenticate the request.\nStatus: 403 (Server failed to authenticate the request.)\nErrorCode: AuthenticationFailed\n\nAdditional Information:\nAuthenticationErrorDetail: Signature did not match. String to sign used was {sts}\nContent:\n<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.</Message><AuthenticationErrorDetail>Signature did not match. String to sign used was {sts}</AuthenticationErrorDetail></Error>\n"
+    );
+    assert!(ErrorText.detect(&text) >= 0.5, "{}", ErrorText.detect(&text));
+    assert!(!looks_logged("2024-10-15T13:00:00Z"));
+    assert!(!looks_logged("2022-11-02"));
+    assert!(looks_logged("2024-10-15T13:00:00Z INFO upload"));
+    assert!(looks_logged("13:41:27.118 [main] ERROR x"));
+}
+
+#[test]
 fn never_panics_on_cut_or_garbled_input() {
     let mut all: Vec<Vec<u8>> = SAMPLES.iter().map(|n| read("samples", n)).collect();
     all.extend(FIXTURES.iter().map(|n| read("error-text", n)));

@@ -354,6 +354,13 @@ impl Parser {
         self.hold.push(self.seq, p.x);
     }
 
+    /// The exception text being read is inside the authentication detail or the error body.
+    fn exception_open(&self) -> bool {
+        let b = &self.buffer;
+        (b.contains("authenticationerrordetail:") || b.contains("<Error>"))
+            && !b.contains("</Error>")
+    }
+
     fn end_mode(&mut self) {
         let mode = std::mem::take(&mut self.mode);
         let buf = std::mem::take(&mut self.buffer);
@@ -578,6 +585,13 @@ impl LineParser for Parser {
         }
         let t = sp.msg.trim_end();
         if t.trim().is_empty() {
+            // The service's string to sign, quoted in `authenticationerrordetail:` and in the
+            // XML after `Content:`, has empty lines of its own: they belong to the exception
+            // (and to the string's layout) until the error body is closed.
+            if self.mode == Mode::Exception && self.exception_open() {
+                self.buffer_line("", line.number);
+                return;
+            }
             if matches!(self.mode, Mode::Exception | Mode::Traceback) {
                 self.end_mode();
             }

@@ -192,6 +192,26 @@ fn concurrent_responses_pair_by_client_request_id() {
 }
 
 #[test]
+fn string_to_sign_with_empty_lines_stays_in_the_exception() {
+    // A Shared Key signature failure: the service's string to sign has empty lines, in the
+    // exception's detail line and again in the XML after `Content:`. The whole string must reach
+    // the event, and none of its lines may be reported as skipped.
+    let sts = "PUT\n\n\n18734112\n\napplication/octet-stream\n\n\n\n\n\n\nx-ms-blob-type:BlockBlob\nx-ms-date:Tue, 27 Aug 2024 02:00:00 GMT\nx-ms-version:2024-08-04\n/acct/backups/db.gz";
+    let mac = "The MAC signature found in the HTTP request 'c2ln' is not the same as any computed signature. Server used following string to sign: '";
+    let text = format!(
+        "2024-08-27 02:00:00,118 - azure.core.pipeline.policies.http_logging_policy - INFO - Request URL: 'https://acct.blob.core.windows.net/backups/db.gz'\nRequest method: 'PUT'\nRequest headers:\n    'x-ms-client-request-id': 'id-1'\nA body is sent with the request\n2024-08-27 02:00:00,197 - azure.core.pipeline.policies.http_logging_policy - INFO - Response status: 403\nResponse headers:\n    'x-ms-request-id': 'rid-1'\n    'x-ms-error-code': 'AuthenticationFailed'\n2024-08-27 02:00:00,203 - backup - ERROR - upload failed\nazure.core.exceptions.ClientAuthenticationError: Server failed to authenticate the request.\nRequestId:rid-1\nErrorCode:AuthenticationFailed\nauthenticationerrordetail:{mac}{sts}'.\nContent: <?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:rid-1</Message><AuthenticationErrorDetail>{mac}{sts}'.</AuthenticationErrorDetail></Error>\n\n2024-08-27 02:00:01,000 - backup - INFO - done\n"
+    );
+    let (ds, _) = analyze_bytes("sts.log", text.as_bytes(), None).unwrap();
+    assert_eq!(ds.events.len(), 1);
+    let v = ds.view(0);
+    let got = v.extra(Field::ServerStringToSign).unwrap_or_default();
+    assert!(got.contains("application/octet-stream"), "{got}");
+    assert!(got.ends_with("/acct/backups/db.gz"), "{got}");
+    let skipped: Vec<u64> = ds.inputs[0].skipped.iter().map(|s| s.line).collect();
+    assert_eq!(skipped, vec![10, 48], "{:?}", ds.inputs[0].skipped);
+}
+
+#[test]
 fn same_events_at_every_split_point() {
     for (name, bytes) in ALL {
         crate::testing::assert_split_invariant(name, bytes, None, 3_000);

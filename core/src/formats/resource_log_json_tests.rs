@@ -221,6 +221,29 @@ fn concatenated_records_and_arrays() {
 }
 
 #[test]
+fn throttling_causes_of_metric_response_type() {
+    // metricResponseType takes the metrics dimension's values, which split throttling by cause;
+    // statusText then carries the error code (ServerBusy).
+    let rec = |rt: &str| {
+        format!(
+            "{{\"time\":\"2024-06-27T13:00:00.0833315Z\",\"category\":\"StorageWrite\",\"operationName\":\"PutBlob\",\"statusCode\":503,\"statusText\":\"ServerBusy\",\"durationMs\":1,\"correlationId\":\"b1c2d3e4-a01e-0064-5f6a-7b8c9d000002\",\"properties\":{{\"accountName\":\"acct\",\"serviceType\":\"blob\",\"objectKey\":\"/acct/raw/a.json\",\"metricResponseType\":\"{rt}\"}},\"uri\":\"https://acct.blob.core.windows.net:443/raw/a.json\"}}\n"
+        )
+    };
+    for rt in [
+        "ClientAccountRequestThrottlingError",
+        "ClientAccountBandwidthThrottlingError",
+        "ClientShareIopsThrottlingError",
+        "ServerBusyError",
+    ] {
+        let (ds, _) = analyze_bytes("PT1H.json", rec(rt).as_bytes(), None).unwrap();
+        assert_eq!(ds.events.len(), 1);
+        let v = ds.view(0);
+        assert_eq!(v.ev.response_type, ResponseType::ThrottlingError, "{rt}");
+        assert_eq!(v.error_code(), "ServerBusy");
+    }
+}
+
+#[test]
 fn same_events_at_every_split_point() {
     for (name, bytes) in FIXTURES.iter().chain(SAMPLES.iter()) {
         crate::testing::assert_split_invariant(name, bytes, None, 1_000);

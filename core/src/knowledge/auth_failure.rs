@@ -134,6 +134,9 @@ fn source_ip_in(text: &str) -> Option<String> {
 fn short(text: &str, needle: &str) -> String {
     let at = text.find(needle).unwrap_or(0);
     let start = text[..at].rfind(['\n', '>']).map_or(0, |i| i + 1);
+    // A message and its detail joined on one line ("Server failed to authenticate the request.
+    // … Signature fields not well formed."): start at the sentence that says what is wrong.
+    let start = text[start..at].rfind(". ").map_or(start, |i| start + i + 2);
     let line = text[start..].lines().next().unwrap_or("").trim();
     line.chars().take(160).collect()
 }
@@ -408,6 +411,16 @@ mod tests {
         assert!(matches!(
             one("AuthenticationFailed", 403, "sr is mandatory. Cannot be empty"),
             Some(Problem::Malformed(m)) if m == "sr is mandatory. Cannot be empty"
+        ));
+        // The service's generic message in front of the detail (pasted error bodies) is not
+        // what was malformed.
+        assert!(matches!(
+            one(
+                "AuthenticationFailed",
+                403,
+                "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. Signature fields not well formed."
+            ),
+            Some(Problem::Malformed(m)) if m == "Signature fields not well formed."
         ));
         assert_eq!(
             one(

@@ -244,6 +244,9 @@ impl ResponseType {
             "ServerOtherError" => ResponseType::ServerOtherError,
             "" => ResponseType::Unknown,
             _ if s.starts_with("Success") => ResponseType::Success,
+            // The metrics dimension (and the resource logs' metricResponseType) names throttling
+            // by its cause: ClientAccountRequestThrottlingError, ClientShareIopsThrottlingError…
+            _ if t.ends_with("ThrottlingError") => ResponseType::ThrottlingError,
             _ => ResponseType::ErrorCode,
         }
     }

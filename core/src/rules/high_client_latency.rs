@@ -3,7 +3,7 @@
 
 use super::ops_common::{confidence, finding, is_success, primaries, services, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
-use crate::model::Service;
+use crate::model::{ResponseType, Service};
 use crate::report::kql::Kql;
 
 pub struct HighClientLatency;
@@ -30,8 +30,18 @@ impl Rule for HighClientLatency {
         for (_, i) in primaries(cx) {
             let v = cx.ds.view(i);
             let (e2e, srv) = (v.ev.e2e_ms, v.ev.server_ms);
-            // End-to-end latency is only meaningful for successful requests.
-            if !e2e.is_finite() || !srv.is_finite() || !is_success(v.ev.status) {
+            // End-to-end latency is only meaningful for successful requests. A row the service
+            // classed NetworkError or ClientTimeoutError keeps the 2xx it had started to send,
+            // but its end-to-end time is how long the broken transfer lasted: that is
+            // `client-timeout-or-network`'s evidence, not a slow client.
+            if !e2e.is_finite()
+                || !srv.is_finite()
+                || !is_success(v.ev.status)
+                || matches!(
+                    v.ev.response_type,
+                    ResponseType::NetworkError | ResponseType::ClientTimeoutError
+                )
+            {
                 continue;
             }
             eligible += 1;
@@ -168,6 +178,25 @@ mod tests {
         assert!(f.explanation.contains("Nagle"));
         assert_eq!(f.evidence[0].fields["outside_service_ms"], "252");
         assert!(f.kql.as_deref().unwrap().contains("RequestBytes < 1460"));
+    }
+
+    #[test]
+    fn broken_transfers_are_not_slow_clients() {
+        // A download the client abandoned is logged with its 206 and a long end-to-end time,
+        // but classed NetworkError: it is not a successful request that was slow.
+        let mut b = Builder::new();
+        let s = b.input("blob.log");
+        for k in 0..4 {
+            let mut ev = row(k as f64, 60_000.0, 12.0);
+            ev.status = 206;
+            ev.response_type = if k % 2 == 0 {
+                ResponseType::NetworkError
+            } else {
+                ResponseType::ClientTimeoutError
+            };
+            b.push(s, ev);
+        }
+        assert!(b.run(&HighClientLatency).is_empty());
     }
 
     #[test]

@@ -28,6 +28,27 @@ fn failed_for_auth(v: &EventView<'_>) -> bool {
     v.ev.is_failure() && (is_forbidden(v) || classify(v).is_some())
 }
 
+/// Failures whose cause the service named and the version cannot be behind: the token's
+/// window, permissions or scope, or a problem of the request that has nothing to do with a SAS.
+/// The version is a lead only for what remains (a signature that does not verify, a field
+/// the service could not read, an unexplained refusal, an old-style 404).
+fn explained_otherwise(p: Option<&Problem>) -> bool {
+    matches!(
+        p,
+        Some(
+            Problem::TimeFrame(_)
+                | Problem::PermissionMismatch
+                | Problem::ServiceMismatch
+                | Problem::ResourceTypeMismatch
+                | Problem::SourceIpMismatch(_)
+                | Problem::ProtocolMismatch
+                | Problem::ResourceLevelNotAllowed
+                | Problem::DateTooOld(_)
+                | Problem::KeyBasedNotPermitted
+        )
+    )
+}
+
 /// The `x-ms-version` the client library of each input sends most often (from its own
 /// requests: headers, `api-version`, Shared Key strings-to-sign).
 fn library_versions(cx: &Context<'_>) -> HashMap<u16, String> {
@@ -57,7 +78,7 @@ impl Rule for SasVersionMismatch {
         let mut reasons: Vec<String> = Vec::new();
         for v in cx.ds.iter() {
             let Some(token) = v.sas() else { continue };
-            if !failed_for_auth(&v) {
+            if !failed_for_auth(&v) || explained_otherwise(classify(&v).as_ref()) {
                 continue;
             }
             let Some(sv) = token.sv.as_deref() else {
@@ -237,5 +258,28 @@ mod tests {
         // Same version everywhere: nothing to say.
         let ds = dataset(vec![shared_key_with("2019-02-02"), sas(NEW, 403, "")]);
         assert!(run(&SasVersionMismatch, &ds).is_empty());
+    }
+
+    #[test]
+    fn quiet_when_the_service_named_another_cause() {
+        // The versions differ, but the service said what failed: the token's window or its
+        // permissions. The version is no lead then (sas-expired, sas-permission-missing).
+        let expired = sas(
+            NEW,
+            403,
+            "Signature not valid in the specified time frame: Start [Tue, 05 Mar 2024 08:00:00 GMT] - Expiry [Tue, 05 Mar 2024 09:00:00 GMT] - Current [Tue, 05 Mar 2024 10:00:00 GMT]",
+        );
+        let denied = RawEvent {
+            error_code: "AuthorizationPermissionMismatch".into(),
+            ..sas(NEW, 403, "This request is not authorized to perform this operation using this permission.")
+        };
+        let ds = dataset(vec![shared_key_with("2021-08-06"), expired, denied]);
+        assert!(run(&SasVersionMismatch, &ds).is_empty());
+        // An unexplained refusal with the same token still is a lead.
+        let ds = dataset(vec![
+            shared_key_with("2021-08-06"),
+            sas(NEW, 403, "Server failed to authenticate the request."),
+        ]);
+        assert_eq!(run(&SasVersionMismatch, &ds).len(), 1);
     }
 }

@@ -2,7 +2,8 @@
 //! (500 OperationTimedOut, ServerTimeoutError).
 
 use super::ops_common::{
-    confidence, finding, is_server_timeout, listed, minutes_covered, primaries, services, Seen,
+    confidence, finding, is_server_timeout, listed, minutes_covered, primaries, services,
+    transactions, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::url::StorageUrl;
@@ -39,10 +40,12 @@ impl Rule for ServerTimeout {
                     short_timeouts.push(t);
                 }
             }
+            // A metrics row is many timed-out transactions, not one.
+            let w = transactions(&v) as usize;
             let op = v.operation().to_string();
             match ops.iter_mut().find(|(o, _)| *o == op) {
-                Some((_, n)) => *n += 1,
-                None => ops.push((op, 1)),
+                Some((_, n)) => *n += w,
+                None => ops.push((op, w)),
             }
             hits.push(i);
         }
@@ -50,7 +53,7 @@ impl Rule for ServerTimeout {
             return Vec::new();
         }
         ops.sort_by_key(|o| std::cmp::Reverse(o.1));
-        let n = hits.len();
+        let n: usize = ops.iter().map(|(_, c)| c).sum();
         let (minutes, span) = minutes_covered(cx, &hits);
         let evidence: Vec<Evidence> = listed(&hits)
             .iter()
@@ -167,6 +170,29 @@ mod tests {
         assert_complete(f);
         assert_eq!(f.confidence.level, Level::High);
         assert!(f.explanation.contains("PutBlockList ×1"));
+    }
+
+    #[test]
+    fn metrics_rows_count_their_transactions() {
+        // Two hourly metrics rows of 14 and 9 ServerTimeoutError transactions: 23 timeouts.
+        let mut b = Builder::new();
+        let m = b.input("metrics.csv");
+        for (h, n) in [(0.0, "14"), (3600.0, "9")] {
+            let ev = crate::model::RawEvent {
+                time: at(h),
+                source: crate::model::SourceKind::Metrics,
+                operation: "QueryEntities".into(),
+                response_type: ResponseType::ServerTimeoutError,
+                ..Default::default()
+            }
+            .with(Field::Count, n);
+            b.push(m, ev);
+        }
+        let fs = b.run(&ServerTimeout);
+        let f = only(&fs, "server-timeout");
+        assert_eq!(f.title, "23 requests timed out inside the storage service");
+        assert!(f.explanation.contains("QueryEntities ×23"), "{}", f.explanation);
+        assert_eq!(f.count, 2);
     }
 
     #[test]

@@ -162,6 +162,9 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
     }
     let mut diff = None;
     let mut server_only = false;
+    // The layout of a quoted string-to-sign tells a SAS from Shared Key when the request's URL
+    // is not in the input (a pasted error).
+    let mut signed_kind = StsKind::Unknown;
     match (client, server.as_deref()) {
         (Some(c), Some(s)) => {
             let d = sts::diff(c, s);
@@ -173,6 +176,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
             } else {
                 e = e.field("differs_in", d.differing().join(", "));
             }
+            signed_kind = d.kind;
             diff = Some(d);
         }
         (None, Some(s)) => {
@@ -180,6 +184,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
             e = e
                 .field("string_to_sign_kind", d.kind.describe())
                 .field("server_string_to_sign", d.render());
+            signed_kind = d.kind;
             server_only = true;
         }
         (Some(c), None) => {
@@ -187,6 +192,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
             e = e
                 .field("string_to_sign_kind", d.kind.describe())
                 .field("client_string_to_sign", d.render());
+            signed_kind = d.kind;
         }
         (None, None) => {}
     }
@@ -195,7 +201,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
         stated,
         diff,
         server_only,
-        sas: token.is_some(),
+        sas: token.is_some() || signed_kind.is_sas(),
         policy: token.is_some_and(|t| t.si.is_some()),
         worked,
     })
@@ -443,6 +449,27 @@ mod tests {
         let f = run(&SignatureMismatch, &dataset(vec![e]));
         let dec = &f[0].evidence[0].fields["server_string_to_sign"];
         assert!(dec.contains("sv (version)"), "{dec}");
+        assert!(f[0].fix.iter().any(|s| s.contains("new SAS")));
+    }
+
+    #[test]
+    fn pasted_sas_error_without_url_is_called_a_sas() {
+        // Only the error text: no URL, so no token; the service's string-to-sign has the
+        // service SAS layout, and the finding must not call it a Shared Key signature.
+        let e = RawEvent {
+            time: t("2024-10-15T13:41:27Z"),
+            status: 403,
+            error_code: "AuthenticationFailed".into(),
+            ..Default::default()
+        }
+        .with(
+            Field::Detail,
+            "Signature did not match. String to sign used was r\n2024-10-15T13:00:00Z\n2024-10-15T21:00:00Z\n/blob/acct/exports/2024-10.xlsx\n\n\nhttps\n2022-11-02\nb\n\n\n\n\n\n\n",
+        );
+        let f = run(&SignatureMismatch, &dataset(vec![e]));
+        assert_eq!(f[0].evidence[0].fields["string_to_sign_kind"], "service SAS");
+        assert!(f[0].title.contains("SAS signature"), "{}", f[0].title);
+        assert!(!f[0].title.contains("Shared Key"), "{}", f[0].title);
         assert!(f[0].fix.iter().any(|s| s.contains("new SAS")));
     }
 

@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_key, finding, is_throttled, listed, minutes_covered, primaries, services,
-    short_name, time, Seen,
+    short_name, time, transactions, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::correlate::Request;
@@ -64,7 +64,8 @@ impl Rule for Throttling {
             return Vec::new();
         }
         partitions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let n = hits.len();
+        // A metrics row is many throttled transactions, not one.
+        let n: u64 = hits.iter().map(|&i| transactions(&cx.ds.view(i))).sum();
         // Peak throttled answers in one second.
         let mut secs: Vec<i64> = hits
             .iter()
@@ -179,6 +180,26 @@ mod tests {
     use super::*;
     use crate::model::Method;
     use crate::rules::ops_testkit::*;
+
+    #[test]
+    fn metrics_rows_count_their_transactions() {
+        let mut b = Builder::new();
+        let m = b.input("metrics.csv");
+        for (h, n) in [(0.0, "45"), (3600.0, "9")] {
+            let ev = crate::model::RawEvent {
+                time: at(h),
+                source: SourceKind::Metrics,
+                response_type: ResponseType::ThrottlingError,
+                ..Default::default()
+            }
+            .with(crate::model::Field::Count, n);
+            b.push(m, ev);
+        }
+        let fs = b.run(&Throttling);
+        let f = only(&fs, "throttling");
+        assert_eq!(f.title, "The service throttled 54 requests (503 Server Busy)");
+        assert_eq!(f.count, 2);
+    }
 
     #[test]
     fn bursts_of_server_busy_on_one_queue() {

@@ -5,9 +5,10 @@
 //! - `test`               install what is missing, run every test (fmt, clippy, native, wasm, e2e)
 //! - `dist`               build the release page into `dist/`
 //! - `bench`              throughput and memory benchmarks (see docs/PERFORMANCE.md)
-//! - `fuzz [SECONDS]`     run every cargo-fuzz target (nightly), SECONDS each (default 60)
+//! - `fuzz [SECONDS] [TARGET...]` run the cargo-fuzz targets (nightly), SECONDS each (default 60)
 //! - `setup`              only install the tools
 
+mod fuzz;
 mod serve;
 mod tools;
 
@@ -175,6 +176,7 @@ fn main() -> ExitCode {
             }
         }
         "test" => test(),
+        "fuzz" => fuzz::main(&args[1..]),
         "dist" => {
             if tools::ensure_all(false) && trunk_build() {
                 eprintln!("xtask: the page is in {}", root().join("dist").display());
@@ -197,11 +199,12 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | dist | setup [--browser]>\n\n\
+                "usage: cargo xtask <serve [--port N] | test | dist | setup [--browser] | fuzz [SECONDS] [TARGET...]>\n\n\
                  serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/\n\
                  test    install what is missing and run every test\n\
                  dist    build the release page into dist/\n\
-                 setup   install the tools only (--browser: Chromium and ChromeDriver too)"
+                 setup   install the tools only (--browser: Chromium and ChromeDriver too)\n\
+                 fuzz    run the fuzz targets (nightly), SECONDS each (default 60); see docs/FUZZING.md"
             );
             if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS

@@ -172,7 +172,10 @@ pub fn redact(s: &str) -> Cow<'_, str> {
         // Keep the scheme word (Bearer/SharedKey) visible: it tells the auth type.
         let scheme_len = ["Bearer ", "SharedKey ", "SharedKeyLite "]
             .iter()
-            .find(|p| v.len() > p.len() && v[..p.len()].eq_ignore_ascii_case(p))
+            // Compared as bytes: the value's byte at `p.len()` may fall inside a character.
+            .find(|p| {
+                v.len() > p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            })
             .map_or(0, |p| p.len());
         cuts.push((start + scheme_len, end));
     }

@@ -154,8 +154,9 @@ fn run_target(target: &str, seconds: u64) -> bool {
         .stdout(log)
         .stderr(err)
         .status();
-    let secs = t.elapsed().as_secs();
     let text = fs::read_to_string(&log_path).unwrap_or_default();
+    // Fuzzing time as libFuzzer counts it (the wall time also holds a rebuild, if any).
+    let secs = stat(&text, "runs in").unwrap_or_else(|| t.elapsed().as_secs());
     let execs =
         stat(&text, "stat::number_of_executed_units:").map_or("?".to_string(), |n| n.to_string());
     let cov = stat(&text, "cov:").map_or("?".to_string(), |n| n.to_string());

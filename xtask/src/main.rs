@@ -5,10 +5,11 @@
 //! - `test`               install what is missing, run every test (fmt, clippy, native, wasm, e2e)
 //! - `dist [--single-file]` build the release page into `dist/` (and `dist-single/storage-doctor.html`)
 //! - `bench`              throughput and memory benchmarks (see docs/PERFORMANCE.md)
-//! - `fuzz [SECONDS]`     run every cargo-fuzz target (nightly), SECONDS each (default 60)
+//! - `fuzz [SECONDS] [TARGET...]` run the cargo-fuzz targets (nightly), SECONDS each (default 60)
 //! - `setup`              only install the tools
 
 mod encode;
+mod fuzz;
 mod postbuild;
 mod serve;
 mod single;
@@ -217,6 +218,7 @@ fn main() -> ExitCode {
             }
         }
         "test" => test(),
+        "fuzz" => fuzz::main(&args[1..]),
         "dist" => {
             let single = args.iter().any(|a| a == "--single-file");
             if tools::ensure_all(false) && trunk_build() && (!single || single_file()) {
@@ -240,11 +242,18 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | dist [--single-file] | setup [--browser]>\n\n\
-                 serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/\n\
-                 test    install what is missing and run every test\n\
-                 dist    build the release page into dist/ (--single-file: also dist-single/storage-doctor.html)\n\
-                 setup   install the tools only (--browser: Chromium and ChromeDriver too)"
+                "usage: cargo xtask <serve [--port N] | test | dist [--single-file] | setup [--browser] | fuzz [SECONDS] [TARGET...]>
+
+\
+                 serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/
+\
+                 test    install what is missing and run every test
+\
+                 dist    build the release page into dist/ (--single-file: also dist-single/storage-doctor.html)
+\
+                 setup   install the tools only (--browser: Chromium and ChromeDriver too)
+\
+                 fuzz    run the fuzz targets (nightly), SECONDS each (default 60); see docs/FUZZING.md"
             );
             if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS

@@ -580,7 +580,8 @@ impl Parser {
         let Some(h) = self.header.clone() else {
             // Excel's `sep=;` line names the delimiter.
             if let Some(d) = t.trim().strip_prefix("sep=") {
-                if let Some(&c) = d.as_bytes().first() {
+                // Only a one-byte (ASCII) delimiter can split the text between characters.
+                if let Some(&c) = d.as_bytes().first().filter(|c| c.is_ascii()) {
                     self.delim = Some(c);
                     return;
                 }

@@ -328,3 +328,16 @@ fn summary_success_rates_come_from_metrics_counts() {
         server_only.adjusted_success_percent
     );
 }
+
+#[test]
+fn non_ascii_sep_line_is_not_a_delimiter() {
+    // Found by fuzzing: `sep=` followed by a multi-byte character took its first byte as the
+    // delimiter, and splitting the next line there cut a character in two and panicked.
+    for text in [
+        "sep=\u{e9}\n\u{e9}",
+        "sep=\u{20ac}\nTime\u{20ac}Transactions\n2024-05-02T10:00:00Z\u{20ac}3\n",
+    ] {
+        let (ds, _) = analyze_bytes("m.csv", text.as_bytes(), Some("metrics-export")).unwrap();
+        assert_eq!(ds.events.len(), 0, "{text:?}");
+    }
+}

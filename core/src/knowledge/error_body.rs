@@ -388,6 +388,9 @@ fn json_error_key(text: &str) -> Option<usize> {
 fn json_object_end(text: &str, from: usize, escaped: bool) -> Option<usize> {
     // Start at the nearest `{` at or before the key.
     let open = text[..from + 1].rfind('{')?;
+    // That `{` may open an object that closes before the key (`{"a":1} "error":{…`): then the
+    // key's own object started before the text did, and the caller reads to the end.
+    let enclosing = |end: usize| (end > from).then_some(end);
     let mut depth = 0i32;
     let mut in_str = false;
     let mut esc = false;
@@ -402,7 +405,7 @@ fn json_object_end(text: &str, from: usize, escaped: bool) -> Option<usize> {
                 b'}' if !in_str => {
                     depth -= 1;
                     if depth == 0 {
-                        return Some(open + i + 1);
+                        return enclosing(open + i + 1);
                     }
                 }
                 _ => {}
@@ -424,7 +427,7 @@ fn json_object_end(text: &str, from: usize, escaped: bool) -> Option<usize> {
             b'}' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(open + i + 1);
+                    return enclosing(open + i + 1);
                 }
             }
             _ => {}

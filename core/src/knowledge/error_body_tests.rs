@@ -222,3 +222,15 @@ fn never_panics_on_cut_or_garbled_text() {
         }
     }
 }
+
+#[test]
+fn json_key_after_an_unrelated_closed_object() {
+    // Found by fuzzing: the nearest `{` before the key belonged to an object that had already
+    // closed, so the body's range ended before it started and slicing panicked.
+    let t = "{\"Z\"}\u{0}\"odata.error\":{\"code\":\"TableNotFound\",\"message\":\"gone\"}";
+    let (b, range) = find_error_body(t).unwrap();
+    assert_eq!(b.code, "TableNotFound");
+    assert_eq!(b.message, "gone");
+    assert!(range.start < range.end && range.end == t.len());
+    assert_eq!(find_error_body("{\"Z\"}\u{0}\"odata.error\":{"), None);
+}

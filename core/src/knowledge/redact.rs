@@ -7,8 +7,6 @@
 
 use std::borrow::Cow;
 
-use memchr::memmem;
-
 pub const REDACTED: &str = "REDACTED";
 
 /// True when a value was already masked by whoever wrote the log.
@@ -53,9 +51,9 @@ fn find_ci(hay: &[u8], needle: &str, from: usize) -> Option<usize> {
 
 /// Quick test: can this text hold a secret at all?
 fn may_contain_secret(b: &[u8]) -> bool {
-    // "sig=" is by far the most common; check the cheap exact forms first.
-    memmem::find(b, b"ig=").is_some()
-        || memmem::find(b, b"IG=").is_some()
+    // "sig=" is by far the most common. `=` is rarer than any letter of it, so look for `=` and
+    // check the two letters before it, in any case (`sIg=` is redacted like `sig=`).
+    memchr::memchr_iter(b'=', b).any(|i| i >= 2 && b[i - 2..i].eq_ignore_ascii_case(b"ig"))
         || MARKERS[1..].iter().any(|m| find_ci(b, m, 0).is_some())
 }
 
@@ -172,7 +170,10 @@ pub fn redact(s: &str) -> Cow<'_, str> {
         // Keep the scheme word (Bearer/SharedKey) visible: it tells the auth type.
         let scheme_len = ["Bearer ", "SharedKey ", "SharedKeyLite "]
             .iter()
-            .find(|p| v.len() > p.len() && v[..p.len()].eq_ignore_ascii_case(p))
+            // Compared as bytes: the value's byte at `p.len()` may fall inside a character.
+            .find(|p| {
+                v.len() > p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            })
             .map_or(0, |p| p.len());
         cuts.push((start + scheme_len, end));
     }

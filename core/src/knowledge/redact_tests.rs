@@ -70,3 +70,28 @@ fn prose_bearer_is_kept() {
         "the bearer token was rejected"
     );
 }
+
+#[test]
+fn authorization_value_with_a_character_across_the_scheme_length() {
+    // Found by fuzzing: the scheme check sliced the value at the length of "Bearer " (7 bytes)
+    // and of "SharedKey " (10), which here fall inside a '€' (3 bytes), and panicked.
+    let r = redact("Authorization: Bea\u{20ac}\u{20ac}r eyJ0eXAiOiJKV1QiLCJhbGciOi");
+    assert!(!r.contains("eyJ0eXAiOiJKV1Q"), "{r}");
+    let r = redact("Authorization: SharedKe\u{20ac} contoso:c2VjcmV0");
+    assert!(!r.contains("c2VjcmV0"), "{r}");
+}
+
+#[test]
+fn mixed_case_sig_is_redacted() {
+    // Found by fuzzing: the quick "can this hold a secret" test knew only `sig=` and `SIG=`, so
+    // a text whose only secret was `siG=`/`sIg=` came back unredacted, though the redaction
+    // itself matches the name in any case.
+    for s in [
+        "siG=c2VjcmV0",
+        "https://a.blob.core.windows.net/c/b?sv=1&sIg=c2VjcmV0&se=2",
+    ] {
+        let r = redact(s);
+        assert!(!r.contains("c2VjcmV0"), "{s} -> {r}");
+        assert!(r.contains(REDACTED), "{r}");
+    }
+}

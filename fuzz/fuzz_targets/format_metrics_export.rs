@@ -1,0 +1,4 @@
+//! The `metrics-export` parser, forced, on arbitrary bytes in two or three slices; then every rule.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| storage_doctor_fuzz::ingest(Some("metrics-export"), data));

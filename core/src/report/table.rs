@@ -428,7 +428,7 @@ impl RequestIndex {
                 let mut fields: Vec<(String, String)> = v
                     .extras()
                     .filter(|(f, _)| *f != Field::Sas)
-                    .map(|(f, s)| (f.as_str().to_string(), ds.str(Sym(s)).to_string()))
+                    .map(|(f, s)| (f.as_str().to_string(), v.extra_text(f, s).into_owned()))
                     .collect();
                 if !v.ev.e2e_ms.is_nan() {
                     fields.push(("e2e_ms".into(), v.ev.e2e_ms.to_string()));

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use storage_doctor_core::report::{to_markdown, to_text};
 use storage_doctor_core::rules::Severity;
-use storage_doctor_core::{formats, Ingest, Report};
+use storage_doctor_core::{formats, parallel, Ingest, Report};
 
 /// Bytes read per slice: the same streaming path as the page's worker.
 const SLICE: usize = 8 << 20;
@@ -45,6 +45,19 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
         out.push(path.to_path_buf());
     }
     Ok(())
+}
+
+/// Threads for reading one large file: `STORAGE_DOCTOR_THREADS` when set (1 reads serially),
+/// else the machine's parallelism, at most 8.
+fn threads() -> usize {
+    std::env::var("STORAGE_DOCTOR_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(8)
+        })
 }
 
 fn feed_reader(ing: &mut Ingest, mut r: impl Read, name: &str) -> Result<(), String> {
@@ -118,17 +131,18 @@ pub fn main(argv: &[String]) -> ExitCode {
         }
     }
 
+    let threads = threads();
     let mut ing = Ingest::new();
     for (name, path) in &inputs {
         let format = forced.get(name).map(String::as_str);
-        if let Err(e) = ing.begin(if name == "-" { "<stdin>" } else { name }, format) {
-            return fail(e);
-        }
         let res = match path {
-            None => feed_reader(&mut ing, std::io::stdin().lock(), "<stdin>"),
-            Some(p) => std::fs::File::open(p)
-                .map_err(|e| format!("{name}: {e}"))
-                .and_then(|f| feed_reader(&mut ing, f, name)),
+            None => match ing.begin("<stdin>", format) {
+                Ok(()) => feed_reader(&mut ing, std::io::stdin().lock(), "<stdin>"),
+                Err(e) => Err(e.to_string()),
+            },
+            // Large `$logs` and JSON-lines files are parsed in line ranges on several threads;
+            // the result is the same as a serial read.
+            Some(p) => parallel::ingest_file(&mut ing, name, p, format, threads),
         };
         if let Err(e) = res {
             return fail(e);

@@ -3,12 +3,13 @@
 //! The same driver serves the CLI (whole files or stdin, in slices), the web worker (slices of a
 //! `File`), and the tests (any split, to prove chunk-boundary independence).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::formats::{self, Format, LineParser, UnknownParser, MIN_CONFIDENCE, SAMPLE_BYTES};
 use crate::input::archive::{self, Inflater, Packing};
 use crate::input::{Decoder, LineScanner};
-use crate::model::{Dataset, EventSink};
+use crate::model::{Dataset, EventSink, InputInfo};
 use crate::report::Report;
 use crate::CoreError;
 
@@ -170,47 +171,9 @@ impl Ingest {
     /// Detects the format from the sample and replays the sample into the parser.
     fn start_parser(&mut self) {
         let cur = self.current.as_mut().expect("an input is open");
-        // Detection looks at whole lines only.
-        let cut = memchr::memrchr(b'\n', &cur.sample).map_or(cur.sample.len(), |i| i + 1);
-        let text = String::from_utf8_lossy(&cur.sample[..cut]);
+        let text = detection_text(&cur.sample);
         let info = &mut self.ds.inputs[cur.input as usize];
-        let parser: Box<dyn LineParser> = if let Some(f) = cur.forced {
-            info.format = f.id().to_string();
-            info.confidence = f.detect(&text).max(0.0);
-            info.notices
-                .push(format!("format set by the user: {}", f.name()));
-            f.parser_with_options(&cur.options)
-        } else {
-            let ranked = formats::rank(&text);
-            match ranked.first() {
-                Some((f, c)) if *c >= MIN_CONFIDENCE => {
-                    info.format = f.id().to_string();
-                    info.confidence = *c;
-                    f.parser_with_options(&cur.options)
-                }
-                _ => {
-                    info.format = "unknown".to_string();
-                    info.confidence = 0.0;
-                    if !text.trim().is_empty() {
-                        let guesses: Vec<String> = ranked
-                            .iter()
-                            .filter(|(_, c)| *c > 0.0)
-                            .take(3)
-                            .map(|(f, c)| format!("{} ({:.0}%)", f.id(), c * 100.0))
-                            .collect();
-                        info.notices.push(if guesses.is_empty() {
-                            "Not recognised: this does not look like any log format Storage Doctor reads.".to_string()
-                        } else {
-                            format!(
-                                "Not recognised with enough confidence. Closest guesses: {}. Choose a format to parse it anyway.",
-                                guesses.join(", ")
-                            )
-                        });
-                    }
-                    Box::new(UnknownParser)
-                }
-            }
-        };
+        let (parser, _) = choose_parser(&text, cur.forced, &cur.options, info);
         cur.parser = Some(parser);
         let sample = std::mem::take(&mut cur.sample);
         Self::scan(&mut self.ds, cur, &sample);
@@ -265,14 +228,7 @@ impl Ingest {
         parser.finish(&mut sink);
         sink.set_lines(cur.scanner.lines(), cur.raw_bytes);
         let info = &mut self.ds.inputs[cur.input as usize];
-        if cur.raw_bytes == 0 {
-            info.notices.push("The file is empty.".to_string());
-        } else if info.events == 0 && info.format != "unknown" && info.notices.is_empty() {
-            info.notices.push(format!(
-                "Recognised as {}, but it holds no request that could be analysed.",
-                info.format
-            ));
-        }
+        closing_notice(info);
         let plain_utf8 = cur.packing != Some(Packing::Gzip)
             && cur
                 .decoder
@@ -365,6 +321,13 @@ impl Ingest {
         }
     }
 
+    /// Adds every input of a dataset read elsewhere (a file read in parallel ranges, see
+    /// [`crate::parallel`]) after the inputs read so far.
+    pub fn add_dataset(&mut self, ds: Dataset) {
+        self.end();
+        self.ds.merge(ds);
+    }
+
     /// The inputs read so far (for progress reports).
     pub fn dataset(&self) -> &Dataset {
         &self.ds
@@ -375,6 +338,77 @@ impl Ingest {
         self.end();
         self.ds.finish();
         self.ds
+    }
+}
+
+/// The text format detection looks at: whole lines of the first [`SAMPLE_BYTES`] of the sample
+/// (a first slice of several megabytes would otherwise be scanned by every format's detector),
+/// or the first line when that is longer.
+pub(crate) fn detection_text(sample: &[u8]) -> Cow<'_, str> {
+    let head = &sample[..sample.len().min(SAMPLE_BYTES)];
+    let cut = memchr::memrchr(b'\n', head)
+        .map(|i| i + 1)
+        .or_else(|| memchr::memchr(b'\n', sample).map(|i| i + 1))
+        .unwrap_or(sample.len());
+    String::from_utf8_lossy(&sample[..cut])
+}
+
+/// Chooses the parser for an input from the detection text: the format the user forced, else
+/// the best-scoring format above [`MIN_CONFIDENCE`], else the unknown parser (with the closest
+/// guesses as a notice). Records the choice in `info`; returns the parser and its format.
+pub(crate) fn choose_parser(
+    text: &str,
+    forced: Option<&'static dyn Format>,
+    options: &BTreeMap<String, String>,
+    info: &mut InputInfo,
+) -> (Box<dyn LineParser>, Option<&'static dyn Format>) {
+    if let Some(f) = forced {
+        info.format = f.id().to_string();
+        info.confidence = f.detect(text).max(0.0);
+        info.notices
+            .push(format!("format set by the user: {}", f.name()));
+        return (f.parser_with_options(options), Some(f));
+    }
+    let ranked = formats::rank(text);
+    match ranked.first() {
+        Some((f, c)) if *c >= MIN_CONFIDENCE => {
+            info.format = f.id().to_string();
+            info.confidence = *c;
+            (f.parser_with_options(options), Some(*f))
+        }
+        _ => {
+            info.format = "unknown".to_string();
+            info.confidence = 0.0;
+            if !text.trim().is_empty() {
+                let guesses: Vec<String> = ranked
+                    .iter()
+                    .filter(|(_, c)| *c > 0.0)
+                    .take(3)
+                    .map(|(f, c)| format!("{} ({:.0}%)", f.id(), c * 100.0))
+                    .collect();
+                info.notices.push(if guesses.is_empty() {
+                    "Not recognised: this does not look like any log format Storage Doctor reads.".to_string()
+                } else {
+                    format!(
+                        "Not recognised with enough confidence. Closest guesses: {}. Choose a format to parse it anyway.",
+                        guesses.join(", ")
+                    )
+                });
+            }
+            (Box::new(UnknownParser), None)
+        }
+    }
+}
+
+/// The notice an input gets at its end when it is empty or gave nothing to analyse.
+pub(crate) fn closing_notice(info: &mut InputInfo) {
+    if info.bytes == 0 {
+        info.notices.push("The file is empty.".to_string());
+    } else if info.events == 0 && info.format != "unknown" && info.notices.is_empty() {
+        info.notices.push(format!(
+            "Recognised as {}, but it holds no request that could be analysed.",
+            info.format
+        ));
     }
 }
 

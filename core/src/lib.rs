@@ -21,6 +21,7 @@ pub mod ingest;
 pub mod input;
 pub mod knowledge;
 pub mod model;
+pub mod parallel;
 pub mod report;
 pub mod rules;
 #[doc(hidden)]

@@ -67,7 +67,7 @@ pub fn dump(ds: &Dataset) -> String {
                 let t = &ds.sas[val as usize];
                 let _ = write!(s, " sas=[{}]", t.redacted_query());
             } else {
-                let _ = write!(s, " {}={:?}", f.as_str(), ds.str(crate::model::Sym(val)));
+                let _ = write!(s, " {}={:?}", f.as_str(), v.extra_text(f, val));
             }
         }
         let _ = writeln!(s);

@@ -47,6 +47,23 @@ pub trait Format: Sync {
         let _ = options;
         self.parser()
     }
+    /// True when a record never spans lines, so that a large file may be cut at line boundaries
+    /// and the pieces parsed at once (see [`crate::parallel`]). Its parser must then answer
+    /// [`LineParser::range_end`].
+    fn splits_at_lines(&self) -> bool {
+        false
+    }
+}
+
+/// What a parser that read one range of a file's lines tells the parallel ingest, so that it
+/// can prove the pieces parse exactly as the whole file would.
+#[derive(Debug, Default)]
+pub struct RangeEnd {
+    /// Sorted keys of the records this range read that a later record could repeat (the
+    /// parser skips such repeats). A key found in two ranges means a serial read would have
+    /// skipped a record the ranges kept, so the file is read again serially. Hashes are fine:
+    /// a collision only costs that serial read.
+    pub record_keys: Vec<u64>,
 }
 
 /// A streaming parser: receives every line of one input in order, pushes events into the sink,
@@ -55,6 +72,13 @@ pub trait LineParser {
     fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink);
     /// End of input: flush whatever is pending (a multi-line record, a buffered document).
     fn finish(&mut self, sink: &mut dyn EventSink);
+    /// For formats that [`Format::splits_at_lines`]: called after the parser read a range of
+    /// whole lines (and, for the last range, after [`LineParser::finish`]). `None` when the
+    /// range held something that ties lines together (a record over several lines, a notice
+    /// that depends on earlier lines), so the file must be read serially.
+    fn range_end(&mut self) -> Option<RangeEnd> {
+        None
+    }
 }
 
 /// Every format, in the order detection ties are broken.

@@ -22,7 +22,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use super::json_stream::{Item, JsonObjects};
-use super::{Format, LineParser};
+use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
 use crate::model::{
     AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
@@ -66,6 +66,11 @@ impl Format for ResourceLogJson {
     }
     fn parser(&self) -> Box<dyn LineParser> {
         Box::new(Parser::default())
+    }
+    /// Only the JSON Lines layout really splits; [`LineParser::range_end`] says whether a range
+    /// was in it.
+    fn splits_at_lines(&self) -> bool {
+        true
     }
 }
 
@@ -229,6 +234,8 @@ fn auth_from_status(s: &str) -> AuthKind {
 struct Parser {
     scanner: JsonObjects,
     records: u64,
+    /// Some line went to the multi-line scanner (not one whole record per line).
+    multiline: bool,
 }
 
 const NOT_A_RECORD: &str = "a JSON object without \"time\" or \"operationName\": not a Storage resource log record (a fragment or another kind of document)";
@@ -422,6 +429,7 @@ impl LineParser for Parser {
                 }
             }
         }
+        self.multiline = true;
         let records = &mut self.records;
         self.scanner.line(&line, &mut |it| item(it, records, sink));
     }
@@ -441,6 +449,11 @@ impl LineParser for Parser {
                 self.records
             ));
         }
+    }
+
+    fn range_end(&mut self) -> Option<RangeEnd> {
+        // Every line a whole record read on its own: nothing ties this range to another.
+        (!self.multiline && self.scanner.is_idle()).then(RangeEnd::default)
     }
 }
 

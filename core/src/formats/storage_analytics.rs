@@ -22,7 +22,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{Format, LineParser};
+use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
 use crate::knowledge::url::{html_decode, StorageUrl};
 use crate::model::{
@@ -59,6 +59,9 @@ impl Format for StorageAnalytics {
     }
     fn parser(&self) -> Box<dyn LineParser> {
         Box::new(Parser::default())
+    }
+    fn splits_at_lines(&self) -> bool {
+        true
     }
 }
 
@@ -451,6 +454,24 @@ impl LineParser for Parser {
     }
 
     fn finish(&mut self, _sink: &mut dyn EventSink) {}
+
+    fn range_end(&mut self) -> Option<RangeEnd> {
+        // The newer-version notice is given once per file, at its first such line.
+        if self.newer_version_noted {
+            return None;
+        }
+        let mut record_keys: Vec<u64> = std::mem::take(&mut self.seen)
+            .into_keys()
+            .map(|(g, n)| {
+                let mut h = IdHasher::default();
+                h.write_u128(g);
+                h.write_u32(n);
+                h.finish()
+            })
+            .collect();
+        record_keys.sort_unstable();
+        Some(RangeEnd { record_keys })
+    }
 }
 
 #[cfg(test)]

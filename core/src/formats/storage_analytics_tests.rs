@@ -186,7 +186,8 @@ fn sample_fields_are_mapped() {
         "4317add7-4052-49b1-45ec-0747a1797a2b"
     );
     assert_eq!(v.ev.e2e_ms, 7.0);
-    assert_eq!(v.extra(Field::CallerIp), Some("24.155.118.199:61943"));
+    assert_eq!(v.extra(Field::CallerIp), Some("24.155.118.199"));
+    assert_eq!(v.caller_ip().as_deref(), Some("24.155.118.199:61943"));
     assert_eq!(v.extra(Field::XmsVersion), Some("2018-03-28"));
     assert_eq!(
         v.extra(Field::Conditions),

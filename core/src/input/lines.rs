@@ -28,6 +28,16 @@ impl LineScanner {
         }
     }
 
+    /// A scanner for a piece of an input that starts at line `number` and decoded byte
+    /// `offset` (parallel ingest of line ranges).
+    pub fn starting_at(number: u64, offset: u64) -> LineScanner {
+        LineScanner {
+            carry: Vec::new(),
+            next_number: number,
+            offset,
+        }
+    }
+
     /// Lines seen so far (including a final unterminated one after [`LineScanner::finish`]).
     pub fn lines(&self) -> u64 {
         self.next_number - 1

@@ -440,12 +440,13 @@ impl SasRequest {
             Some(t) => (Some(t), true),
             None => (v.time(), v.ev.source == SourceKind::Server),
         };
-        let caller_ip = v.extra(Field::CallerIp).map(str::to_string).or_else(|| {
-            match super::auth_failure::classify(v) {
-                Some(super::auth_failure::Problem::SourceIpMismatch(ip)) => ip,
-                _ => None,
-            }
-        });
+        let caller_ip =
+            v.caller_ip().map(|ip| ip.into_owned()).or_else(
+                || match super::auth_failure::classify(v) {
+                    Some(super::auth_failure::Problem::SourceIpMismatch(ip)) => ip,
+                    _ => None,
+                },
+            );
         let scheme = v
             .extra(Field::Scheme)
             .map(|s| s.to_ascii_lowercase())

@@ -2,14 +2,16 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::event::{FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
+use super::interner::{hash_str, mix};
 use super::{Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sym, Timestamp};
-use crate::knowledge::redact::redact;
+use crate::knowledge::redact::{is_masked, redact, secret_hash};
 use crate::knowledge::sas::SasToken;
-use crate::knowledge::url::StorageUrl;
+use crate::knowledge::url::{percent_decode, StorageUrl};
 
 /// How many skipped lines each input lists (all are counted).
 pub const MAX_SKIPPED_LISTED: usize = 100;
@@ -51,13 +53,56 @@ pub struct Dataset {
     pub events: Vec<Event>,
     pub strings: Interner,
     /// Extras arena: at an event's `extras` index, a count `n` then `n` pairs (field, value).
-    /// Index 0 is a sentinel so that 0 means "no extras".
+    /// Index 0 is a sentinel so that 0 means "no extras". Lists are shared: an event whose list
+    /// equals a recent one points at it (server rows repeat the same caller, agent and version).
     extras: Vec<u32>,
+    /// Recently stored extras lists by hash: (hash, arena index), direct-mapped.
+    extras_recent: Vec<(u64, u32)>,
     /// Distinct SAS tokens seen (extras `Field::Sas` holds an index into this).
     pub sas: Vec<SasToken>,
     sas_index: HashMap<String, u32>,
+    /// SAS lookups by the token's parameters as written in the URL (the signature only as its
+    /// hash): hash of that key → (key, token index or none). Saves parsing the token again for
+    /// every request that carries it.
+    sas_seen: HashMap<u64, (Box<str>, Option<u32>)>,
+    /// One bit per symbol: set when the string is known to come through [`redact`] unchanged, so
+    /// the same text arriving again needs no redaction pass.
+    clean: Vec<u64>,
+    /// Reused per event for the extras being collected.
+    scratch: Vec<(Field, u32)>,
+    /// Reused for SAS keys.
+    sas_key: String,
     /// Current CORS rules supplied by `cors-rules` inputs: (input, service, rules).
     pub cors_rules: Vec<(u16, Service, crate::knowledge::cors::CorsRules)>,
+}
+
+/// Slots of the recent-extras cache (a power of two).
+const EXTRAS_RECENT: usize = 1 << 14;
+/// The SAS lookup cache is cleared when it grows past this many keys (bounded memory).
+const SAS_SEEN_MAX: usize = 1 << 16;
+
+/// SAS parameter names, as [`SasToken::from_url`] reads them (lower case).
+const SAS_PARAMS: [&str; 20] = [
+    "sv", "ss", "srt", "sp", "st", "se", "sip", "spr", "sr", "si", "sdd", "skoid", "sktid", "skt",
+    "ske", "sks", "skv", "ses", "tn", "sig",
+];
+
+/// `203.0.113.7:52144` → (`203.0.113.7`, 52144); also `[2001:db8::1]:443`. Only when the text
+/// is exactly address + `:` + port as the port would be printed again, so that the logged text
+/// can be rebuilt byte for byte.
+fn split_port(s: &str) -> Option<(&str, u16)> {
+    let (addr, port) = s.rsplit_once(':')?;
+    let ab = addr.as_bytes();
+    let ipv4 = !ab.is_empty() && ab.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    let bracketed = ab.len() > 2 && ab[0] == b'[' && ab[ab.len() - 1] == b']';
+    if !(ipv4 || bracketed) || port.is_empty() || port.len() > 5 || port.starts_with('0') {
+        return None;
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let p: u32 = port.parse().ok()?;
+    (1..=65535).contains(&p).then_some((addr, p as u16))
 }
 
 fn pack_guid(s: &str) -> Option<[u64; 2]> {
@@ -132,17 +177,42 @@ impl Dataset {
         self.strings.get(s)
     }
 
-    /// Memory held by the index (events, strings, extras, SAS table), for benchmarks.
+    /// Memory held by the index (events, strings, extras, SAS table and the lookup caches), for
+    /// benchmarks. The SAS tokens' own strings are few and not counted.
     pub fn heap_bytes(&self) -> usize {
         self.events.capacity() * std::mem::size_of::<Event>()
             + self.strings.heap_bytes()
             + self.extras.capacity() * 4
+            + self.extras_recent.capacity() * 16
             + self.sas.capacity() * std::mem::size_of::<SasToken>()
+            + self.sas_index.capacity() * 32
+            + self.sas_seen.capacity() * 32
+            + self.clean.capacity() * 8
     }
 
     fn push_extras(&mut self, pairs: &[(Field, u32)]) -> u32 {
         if pairs.is_empty() {
             return 0;
+        }
+        let mut h = pairs.len() as u64;
+        for (f, v) in pairs {
+            h = mix(h ^ ((*f as u64) << 32 | *v as u64));
+        }
+        if self.extras_recent.is_empty() {
+            self.extras_recent = vec![(0, 0); EXTRAS_RECENT];
+        }
+        let slot = h as usize & (EXTRAS_RECENT - 1);
+        let (seen_h, seen_at) = self.extras_recent[slot];
+        if seen_at != 0 && seen_h == h {
+            let at = seen_at as usize;
+            let same = self.extras.get(at) == Some(&(pairs.len() as u32))
+                && pairs.iter().enumerate().all(|(k, (f, v))| {
+                    self.extras.get(at + 1 + 2 * k) == Some(&(*f as u32))
+                        && self.extras.get(at + 2 + 2 * k) == Some(v)
+                });
+            if same {
+                return seen_at;
+            }
         }
         let at = self.extras.len() as u32;
         self.extras.push(pairs.len() as u32);
@@ -150,7 +220,107 @@ impl Dataset {
             self.extras.push(*f as u32);
             self.extras.push(*v);
         }
+        self.extras_recent[slot] = (h, at);
         at
+    }
+
+    fn is_clean(&self, s: Sym) -> bool {
+        self.clean
+            .get(s.0 as usize / 64)
+            .is_some_and(|w| w & (1 << (s.0 % 64)) != 0)
+    }
+
+    fn mark_clean(&mut self, s: Sym) {
+        let w = s.0 as usize / 64;
+        if self.clean.len() <= w {
+            self.clean.resize(w + 1, 0);
+        }
+        self.clean[w] |= 1 << (s.0 % 64);
+    }
+
+    /// `intern(&redact(s))`, with the redaction pass skipped for text already stored unchanged
+    /// by an earlier redaction (repeated values: user agents, addresses, resources).
+    fn intern_redacted(&mut self, s: &str) -> Sym {
+        let h = hash_str(s);
+        if let Some(sym) = self.strings.find_hashed(h, s) {
+            if self.is_clean(sym) {
+                return sym;
+            }
+        }
+        match redact(s) {
+            Cow::Borrowed(_) => {
+                let sym = self.strings.intern_hashed(h, s);
+                self.mark_clean(sym);
+                sym
+            }
+            Cow::Owned(r) => self.strings.intern(&r),
+        }
+    }
+
+    /// The SAS token of a URL, as an index into [`Dataset::sas`] — the same answer as
+    /// `SasToken::from_url` then [`Dataset::intern_sas`], without parsing a token seen before.
+    fn sas_of_url(&mut self, url: &str) -> Option<u32> {
+        // The query exactly as `SasToken::from_url` chooses it.
+        let query = match url.find('?') {
+            Some(i) => &url[i + 1..],
+            None if url.contains('=') => url,
+            None => return None,
+        };
+        let query = query.split('#').next().unwrap_or("");
+        let mut key = std::mem::take(&mut self.sas_key);
+        key.clear();
+        let mut cacheable = true;
+        for p in query.split('&') {
+            let p = p.strip_prefix("amp;").unwrap_or(p);
+            if p.is_empty() {
+                continue;
+            }
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            if k.contains('%') {
+                // A percent-encoded name might decode to a SAS parameter: take the long way.
+                cacheable = false;
+                break;
+            }
+            if !SAS_PARAMS.iter().any(|n| k.eq_ignore_ascii_case(n)) {
+                continue;
+            }
+            key.push_str(k);
+            key.push('=');
+            if k.eq_ignore_ascii_case("sig") {
+                // Never the signature itself: what the token keeps of it.
+                let v = percent_decode(v);
+                let v = v.trim();
+                if is_masked(v) {
+                    key.push_str("#masked");
+                } else {
+                    let _ = write!(key, "#{:x}", secret_hash(v));
+                }
+            } else {
+                key.push_str(v);
+            }
+            key.push('&');
+        }
+        let found = if !cacheable {
+            SasToken::from_url(url).map(|t| self.intern_sas(t))
+        } else if key.is_empty() {
+            // No SAS parameter at all: `from_url` finds no token either.
+            None
+        } else {
+            let h = hash_str(&key);
+            match self.sas_seen.get(&h) {
+                Some((k, found)) if **k == *key => *found,
+                _ => {
+                    let found = SasToken::from_url(url).map(|t| self.intern_sas(t));
+                    if self.sas_seen.len() >= SAS_SEEN_MAX {
+                        self.sas_seen.clear();
+                    }
+                    self.sas_seen.insert(h, (key.as_str().into(), found));
+                    found
+                }
+            }
+        };
+        self.sas_key = key;
+        found
     }
 
     fn intern_sas(&mut self, t: SasToken) -> u32 {
@@ -165,39 +335,65 @@ impl Dataset {
     }
 
     fn ingest(&mut self, input: u16, raw: RawEvent<'_>) {
-        let mut extras: Vec<(Field, u32)> = Vec::with_capacity(raw.extras.len() + 2);
+        let mut extras = std::mem::take(&mut self.scratch);
+        extras.clear();
         let mut service = raw.service;
-        let mut account: Cow<'_, str> = raw.account.clone();
-        let mut resource: Cow<'_, str> = raw.resource.clone();
+        let mut account: Cow<'_, str> = Cow::Borrowed(raw.account.as_ref());
+        let mut resource: Cow<'_, str> = Cow::Borrowed(raw.resource.as_ref());
         if !raw.url.is_empty() {
-            if let Some(u) = StorageUrl::parse(&raw.url) {
-                if service == Service::Unknown {
-                    service = u.service();
-                }
-                if account.is_empty() {
-                    account = Cow::Owned(u.account().into_owned());
-                }
-                if resource.is_empty() {
-                    resource = Cow::Owned(u.resource_key());
-                }
-                if !u.scheme.is_empty() && raw.source != SourceKind::Server {
-                    let s = self.strings.intern(&u.scheme.to_ascii_lowercase());
-                    extras.push((Field::Scheme, s.0));
+            // A server row names its service, account and object itself: its URL is only read
+            // for the SAS token.
+            let server = raw.source == SourceKind::Server;
+            let derive = service == Service::Unknown || account.is_empty() || resource.is_empty();
+            if derive || !server {
+                if let Some(u) = StorageUrl::parse(&raw.url) {
+                    if service == Service::Unknown {
+                        service = u.service();
+                    }
+                    if account.is_empty() {
+                        account = Cow::Owned(u.account().into_owned());
+                    }
+                    if resource.is_empty() {
+                        resource = Cow::Owned(u.resource_key());
+                    }
+                    if !u.scheme.is_empty() && !server {
+                        let s = self.strings.intern(&u.scheme.to_ascii_lowercase());
+                        extras.push((Field::Scheme, s.0));
+                    }
                 }
             }
-            if let Some(t) = SasToken::from_url(&raw.url) {
-                let i = self.intern_sas(t);
+            if let Some(i) = self.sas_of_url(&raw.url) {
                 extras.push((Field::Sas, i));
             }
             // Server rows are many and their URLs mostly unique: keep them out of the index (the
             // text is re-read from the file on demand).
-            if raw.source != SourceKind::Server {
-                let s = self.strings.intern(&redact(&raw.url));
+            if !server {
+                let s = self.intern_redacted(&raw.url);
                 extras.push((Field::Url, s.0));
             }
         }
+        // The port goes into the record when there is one caller address (so that
+        // `EventView::extra_text` knows which pair it belongs to).
+        let one_caller = raw
+            .extras
+            .iter()
+            .filter(|(f, _)| *f == Field::CallerIp)
+            .count()
+            == 1;
+        let mut caller_port = 0;
         for (f, v) in &raw.extras {
-            let s = self.strings.intern(&redact(v));
+            let split = if *f == Field::CallerIp && one_caller {
+                split_port(v)
+            } else {
+                None
+            };
+            let s = match split {
+                Some((addr, port)) => {
+                    caller_port = port;
+                    self.intern_redacted(addr)
+                }
+                _ => self.intern_redacted(v),
+            };
             extras.push((*f, s.0));
         }
         let mut flags = 0u8;
@@ -217,10 +413,7 @@ impl Dataset {
             Some(g) => g,
             None => {
                 flags |= FLAG_CRID_SYM;
-                [
-                    self.strings.intern(&redact(&raw.client_request_id)).0 as u64,
-                    0,
-                ]
+                [self.intern_redacted(&raw.client_request_id).0 as u64, 0]
             }
         };
         let rid = match pack_guid(&raw.request_id) {
@@ -237,7 +430,7 @@ impl Dataset {
             request_id: rid,
             line: raw.location.line,
             operation: self.strings.intern(&raw.operation),
-            resource: self.strings.intern(&redact(&resource)),
+            resource: self.intern_redacted(&resource),
             error_code: self.strings.intern(&raw.error_code),
             account: self.strings.intern(&account),
             extras: self.push_extras(&extras),
@@ -251,15 +444,135 @@ impl Dataset {
             auth: raw.auth,
             response_type: raw.response_type,
             flags,
+            caller_port,
         };
         self.events.push(ev);
         self.inputs[input as usize].events += 1;
+        self.scratch = extras;
+    }
+
+    /// Appends every input of `other` (read separately: another file, or the same analysis on
+    /// another thread) with its events, re-interning its strings and SAS tokens. Both must be
+    /// unfinished (not yet [`Dataset::finish`]ed).
+    pub fn merge(&mut self, mut other: Dataset) {
+        if self.inputs.is_empty() && self.events.is_empty() {
+            *self = other;
+            return;
+        }
+        let base = self.inputs.len() as u16;
+        let inputs = std::mem::take(&mut other.inputs);
+        self.absorb(other, |i| base + i);
+        self.inputs.extend(inputs);
+    }
+
+    /// Appends `other`, the next line range of the same file as input `into` (parallel ingest):
+    /// its only input's events and skipped lines continue input `into`. Strings and SAS tokens
+    /// are re-interned in the order `other` met them, so symbols come out exactly as a serial
+    /// read would number them.
+    pub(crate) fn append_range(&mut self, into: u16, mut other: Dataset) {
+        if other.inputs.is_empty() {
+            return;
+        }
+        let add = other.inputs.swap_remove(0);
+        self.absorb(other, |_| into);
+        let info = &mut self.inputs[into as usize];
+        info.events += add.events;
+        info.skipped_total += add.skipped_total;
+        for k in add.skipped {
+            if info.skipped.len() < MAX_SKIPPED_LISTED {
+                info.skipped.push(k);
+            }
+        }
+        for n in add.notices {
+            if !info.notices.contains(&n) {
+                info.notices.push(n);
+            }
+        }
+        info.time_range = match (info.time_range, add.time_range) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, None) => x,
+            (None, y) => y,
+        };
+    }
+
+    /// Copies `other`'s events, strings, SAS tokens, extras and CORS rules into this dataset,
+    /// renumbering inputs with `input_of` (the caller accounts for the inputs themselves).
+    fn absorb(&mut self, other: Dataset, input_of: impl Fn(u16) -> u16) {
+        let mut sym = vec![0u32; other.strings.len() + 1];
+        for (id, slot) in sym.iter_mut().enumerate().skip(1) {
+            let old = Sym(id as u32);
+            let new = self.strings.intern(other.strings.get(old));
+            if other.is_clean(old) {
+                self.mark_clean(new);
+            }
+            *slot = new.0;
+        }
+        let sas: Vec<u32> = other
+            .sas
+            .iter()
+            .map(|t| self.intern_sas(t.clone()))
+            .collect();
+        let map_sym = |s: Sym| Sym(sym[s.0 as usize]);
+        // Extras lists are shared between events: map each list once.
+        let mut extras_at = vec![0u32; other.extras.len()];
+        let mut pairs: Vec<(Field, u32)> = Vec::new();
+        self.events.reserve(other.events.len());
+        for ev in &other.events {
+            let mut e = *ev;
+            e.input = input_of(ev.input);
+            e.operation = map_sym(ev.operation);
+            e.resource = map_sym(ev.resource);
+            e.error_code = map_sym(ev.error_code);
+            e.account = map_sym(ev.account);
+            if ev.flags & FLAG_CRID_SYM != 0 {
+                e.client_request_id[0] = sym[ev.client_request_id[0] as usize] as u64;
+            }
+            if ev.flags & FLAG_RID_SYM != 0 {
+                e.request_id[0] = sym[ev.request_id[0] as usize] as u64;
+            }
+            let at = ev.extras as usize;
+            if at != 0 {
+                if extras_at[at] == 0 {
+                    let n = other.extras[at] as usize;
+                    pairs.clear();
+                    for k in 0..n {
+                        let f = other.extras[at + 1 + 2 * k];
+                        let v = other.extras[at + 2 + 2 * k];
+                        let Some(field) = Field::from_u32(f) else {
+                            continue;
+                        };
+                        let v = match field {
+                            Field::Sas => sas[v as usize],
+                            _ => sym[v as usize],
+                        };
+                        pairs.push((field, v));
+                    }
+                    extras_at[at] = self.push_extras(&pairs);
+                }
+                e.extras = extras_at[at];
+            }
+            self.events.push(e);
+        }
+        for (input, service, rules) in other.cors_rules {
+            self.cors_rules.push((input_of(input), service, rules));
+        }
     }
 
     /// Sorts events by time (stable; events without time keep their place at the start) and
     /// fills the per-input time strings. Called once after ingest.
     pub fn finish(&mut self) {
-        self.events.sort_by_key(|e| (e.time, e.input, e.line));
+        let key = |e: &Event| (e.time, e.input, e.line);
+        // Logs are mostly in time order already; checking costs one pass.
+        if !self.events.is_sorted_by_key(key) {
+            self.events.sort_by_key(key);
+        }
+        // The index is complete: give back what growth reserved, and the lookup caches.
+        self.events.shrink_to_fit();
+        self.extras.shrink_to_fit();
+        self.strings.shrink_to_fit();
+        self.extras_recent = Vec::new();
+        self.sas_seen = HashMap::new();
+        self.scratch = Vec::new();
         for info in &mut self.inputs {
             if let Some((a, b)) = info.time_range {
                 info.first_time = Some(a.to_string());
@@ -383,7 +696,27 @@ impl<'a> EventView<'a> {
         })
     }
 
-    /// The first value of a string extra.
+    /// The caller's address as the source logged it, port included (`203.0.113.7:52144`).
+    pub fn caller_ip(&self) -> Option<Cow<'a, str>> {
+        let addr = self.extra(Field::CallerIp)?;
+        Some(match self.ev.caller_port {
+            0 => Cow::Borrowed(addr),
+            p => Cow::Owned(format!("{addr}:{p}")),
+        })
+    }
+
+    /// The text of one (field, value) pair of [`EventView::extras`], as the source logged it
+    /// (the caller address with its port). Not for [`Field::Sas`], whose value is an index.
+    pub fn extra_text(&self, field: Field, value: u32) -> Cow<'a, str> {
+        let s = self.ds.str(Sym(value));
+        match (field, self.ev.caller_port) {
+            (Field::CallerIp, p) if p != 0 => Cow::Owned(format!("{s}:{p}")),
+            _ => Cow::Borrowed(s),
+        }
+    }
+
+    /// The first value of a string extra. For [`Field::CallerIp`] this is the address without
+    /// its port; [`EventView::caller_ip`] gives the text as logged.
     pub fn extra(&self, field: Field) -> Option<&'a str> {
         let ds = self.ds;
         self.extras()

@@ -291,6 +291,8 @@ pub enum Field {
     /// What a CORS failure says went wrong (console/HAR).
     CorsFailure,
     UserAgent,
+    /// The caller's address as logged. The interned value is the address without its port (see
+    /// [`Event::caller_port`]); [`super::EventView::caller_ip`] gives the text as logged.
     CallerIp,
     /// The client's string-to-sign (legacy .NET `StringToSign =`), newlines as `\n`.
     StringToSign,
@@ -450,6 +452,10 @@ pub struct Event {
     pub auth: AuthKind,
     pub response_type: ResponseType,
     pub(crate) flags: u8,
+    /// The port of the caller's address when the source wrote one (`203.0.113.7:52144`); 0 when
+    /// none. Kept here rather than in the interned [`Field::CallerIp`] text because it changes
+    /// with every connection: the address is interned once, the port costs no string at all.
+    pub(crate) caller_port: u16,
 }
 
 pub(crate) const FLAG_HAS_TIME: u8 = 1;

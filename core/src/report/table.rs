@@ -427,7 +427,7 @@ impl RequestIndex {
                 let mut fields: Vec<(String, String)> = v
                     .extras()
                     .filter(|(f, _)| *f != Field::Sas)
-                    .map(|(f, s)| (f.as_str().to_string(), shown(ds.str(Sym(s)))))
+                    .map(|(f, s)| (f.as_str().to_string(), shown(&v.extra_text(f, s))))
                     .collect();
                 if !v.ev.e2e_ms.is_nan() {
                     fields.push(("e2e_ms".into(), v.ev.e2e_ms.to_string()));

@@ -16,12 +16,19 @@ pub struct DeletedEarlier;
 fn same_caller(a: &EventView<'_>, b: &EventView<'_>) -> Option<bool> {
     let mut known = false;
     for f in [Field::CallerIp, Field::UserAgent] {
-        if let (Some(x), Some(y)) = (a.extra(f), b.extra(f)) {
+        let (x, y) = match f {
+            Field::CallerIp => (a.caller_ip(), b.caller_ip()),
+            _ => (
+                a.extra(f).map(std::borrow::Cow::Borrowed),
+                b.extra(f).map(std::borrow::Cow::Borrowed),
+            ),
+        };
+        if let (Some(x), Some(y)) = (x, y) {
             known = true;
             // The caller's port changes per connection; the address does not.
             let strip = |s: &str| s.rsplit_once(':').map_or(s, |(h, _)| h).to_string();
             let (x, y) = if f == Field::CallerIp {
-                (strip(x), strip(y))
+                (strip(&x), strip(&y))
             } else {
                 (x.to_string(), y.to_string())
             };

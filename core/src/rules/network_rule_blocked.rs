@@ -36,8 +36,8 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
         certain = false;
     }
     let caller = v
-        .extra(Field::CallerIp)
-        .map(|ip| parse_ip(ip).map_or_else(|| ip.to_string(), |a| a.to_string()));
+        .caller_ip()
+        .map(|ip| parse_ip(&ip).map_or_else(|| ip.to_string(), |a| a.to_string()));
     let mut e = ac::evidence(v, Some(&Problem::AuthorizationFailure));
     if let Some(ip) = &caller {
         e = e.field("caller_ip", ip.clone());

@@ -274,8 +274,8 @@ pub(crate) fn parent_missing(v: &EventView<'_>) -> Option<ParentMissing> {
 /// Who sent a request, as far as the source says.
 pub(crate) fn who(v: &EventView<'_>) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if let Some(ip) = v.extra(Field::CallerIp) {
-        out.push(("caller_ip", ip.to_string()));
+    if let Some(ip) = v.caller_ip() {
+        out.push(("caller_ip", ip.into_owned()));
     }
     if let Some(ua) = v.extra(Field::UserAgent) {
         out.push(("user_agent", ua.to_string()));

@@ -99,7 +99,7 @@ fn judge(v: &EventView<'_>) -> Option<Row> {
             "no SAS and no Shared Key signature on the request: an OAuth bearer token",
         );
     }
-    if let Some(ip) = v.extra(Field::CallerIp) {
+    if let Some(ip) = v.caller_ip() {
         e = e.field("caller_ip", ip);
     }
     Some(Row {

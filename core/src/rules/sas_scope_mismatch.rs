@@ -83,7 +83,7 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
     }
     if let Some(Problem::SourceIpMismatch(Some(ip))) = &problem {
         e = e.field("caller_ip", ip.clone());
-    } else if let Some(ip) = v.extra(crate::model::Field::CallerIp) {
+    } else if let Some(ip) = v.caller_ip() {
         e = e.field("caller_ip", ip);
     }
     if let Some(s) = v.extra(crate::model::Field::Scheme) {

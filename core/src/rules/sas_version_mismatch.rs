@@ -271,7 +271,11 @@ mod tests {
         );
         let denied = RawEvent {
             error_code: "AuthorizationPermissionMismatch".into(),
-            ..sas(NEW, 403, "This request is not authorized to perform this operation using this permission.")
+            ..sas(
+                NEW,
+                403,
+                "This request is not authorized to perform this operation using this permission.",
+            )
         };
         let ds = dataset(vec![shared_key_with("2021-08-06"), expired, denied]);
         assert!(run(&SasVersionMismatch, &ds).is_empty());

@@ -114,6 +114,8 @@ impl Rng {
     }
 }
 
+// `OAuth` is the scheme's name, not a repetition of the enum's.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Auth {
     SharedKey,
@@ -845,9 +847,9 @@ fn resource_log(q: &Req, out: &mut String) {
     if let Some(c) = &q.condition {
         let _ = write!(out, ",\"conditionsUsed\":\"{}\"", json_escape(c));
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "}},\"uri\":\"{}\",\"protocol\":\"HTTPS\",\"resourceType\":\"Microsoft.Storage/storageAccounts/{service_path}\"}}\n",
+        "}},\"uri\":\"{}\",\"protocol\":\"HTTPS\",\"resourceType\":\"Microsoft.Storage/storageAccounts/{service_path}\"}}",
         q.url(true, "&", "XXXXX")
     );
 }
@@ -1073,9 +1075,9 @@ fn azure_core(q: &Req, out: &mut String) {
             304 => "The condition specified using HTTP conditional header(s) is not met.",
             _ => "OK",
         };
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "[Informational] Azure-Core: Response [{}] {} {reason} ({secs:04.1}s)\n",
+            "[Informational] Azure-Core: Response [{}] {} {reason} ({secs:04.1}s)",
             q.crid, q.status
         );
         if !q.failed() {

@@ -81,7 +81,8 @@ impl Rng {
     }
     /// Uniform in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next() >> 32) * n) >> 32
+        // Multiply-shift in 128 bits: no overflow whatever `n` is.
+        ((self.next() as u128 * n as u128) >> 64) as u64
     }
     /// True with probability `p` (0..=1).
     pub fn chance(&mut self, p: f64) -> bool {

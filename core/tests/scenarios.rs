@@ -243,12 +243,7 @@ fn check_requests(spec: &Value, ds: &Dataset) -> Result<(), String> {
             }
         }
         if let Some(n) = want["retry_chain"].as_u64() {
-            let longest = req
-                .retry_chains(ds)
-                .iter()
-                .map(Vec::len)
-                .max()
-                .unwrap_or(0);
+            let longest = req.retry_chains(ds).iter().map(Vec::len).max().unwrap_or(0);
             if longest as u64 != n {
                 return Err(format!(
                     "request {crid}: longest retry chain {longest}, expected {n}"
@@ -257,7 +252,10 @@ fn check_requests(spec: &Value, ds: &Dataset) -> Result<(), String> {
         }
         if let Some(n) = want["status"].as_u64() {
             if u64::from(row.status) != n {
-                return Err(format!("request {crid}: status {}, expected {n}", row.status));
+                return Err(format!(
+                    "request {crid}: status {}, expected {n}",
+                    row.status
+                ));
             }
         }
         if let Some(n) = want["observations"].as_u64() {
@@ -270,8 +268,12 @@ fn check_requests(spec: &Value, ds: &Dataset) -> Result<(), String> {
         }
     }
     for want in spec["clock_skew"].as_array().into_iter().flatten() {
-        let source = want["source"].as_str().ok_or("clock_skew[].source missing")?;
-        let seconds = want["seconds"].as_f64().ok_or("clock_skew[].seconds missing")?;
+        let source = want["source"]
+            .as_str()
+            .ok_or("clock_skew[].source missing")?;
+        let seconds = want["seconds"]
+            .as_f64()
+            .ok_or("clock_skew[].seconds missing")?;
         let tolerance = want["tolerance"].as_f64().unwrap_or(1.0);
         let input = ds
             .inputs
@@ -311,7 +313,10 @@ fn scenario_files() -> (Vec<PathBuf>, Vec<String>) {
             .unwrap_or(Value::Null);
         match spec["inputs"].as_array() {
             Some(list) => {
-                inputs.extend(list.iter().filter_map(|i| i["file"].as_str().map(String::from)));
+                inputs.extend(
+                    list.iter()
+                        .filter_map(|i| i["file"].as_str().map(String::from)),
+                );
                 specs.push(path);
             }
             None => others.push(path),

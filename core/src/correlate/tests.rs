@@ -339,7 +339,10 @@ fn header_dates_of_long_transfers_are_not_read_as_skew() {
             e2e_ms: Some(67_400.0),
             ..Default::default()
         };
-        ev.push(Field::RequestDate, Timestamp(T0).add_seconds(start).to_http_date());
+        ev.push(
+            Field::RequestDate,
+            Timestamp(T0).add_seconds(start).to_http_date(),
+        );
         ev.push(
             Field::ResponseDate,
             Timestamp(T0).add_seconds(start + 67.0).to_http_date(),

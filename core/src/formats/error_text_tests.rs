@@ -486,8 +486,14 @@ fn service_time_of_the_message_is_the_response_date() {
     let text = "com.azure.storage.blob.models.BlobStorageException: Status code 403, \"<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:51c9e0a7-801e-0062-44b3-44e5d8000000\nTime:2024-12-02T19:02:44.9034117Z</Message><AuthenticationErrorDetail>Request date header too old: 'Mon, 02 Dec 2024 18:31:07 GMT'</AuthenticationErrorDetail></Error>\"\n";
     let ds = parse(text.as_bytes());
     let v = only(&ds);
-    assert_eq!(v.extra(Field::ResponseDate), Some("2024-12-02T19:02:44.9034117Z"));
-    assert_eq!(v.extra(Field::RequestDate), Some("Mon, 02 Dec 2024 18:31:07 GMT"));
+    assert_eq!(
+        v.extra(Field::ResponseDate),
+        Some("2024-12-02T19:02:44.9034117Z")
+    );
+    assert_eq!(
+        v.extra(Field::RequestDate),
+        Some("Mon, 02 Dec 2024 18:31:07 GMT")
+    );
     // A `Date` header, when pasted, stays the response date.
     let with_date = format!("{text}Date: Mon, 02 Dec 2024 19:02:44 GMT\n");
     let ds = parse(with_date.as_bytes());
@@ -505,7 +511,11 @@ fn quoted_string_to_sign_is_not_a_log() {
     let text = format!(
         "Azure.RequestFailedException: Server failed to authenticate the request.\nStatus: 403 (Server failed to authenticate the request.)\nErrorCode: AuthenticationFailed\n\nAdditional Information:\nAuthenticationErrorDetail: Signature did not match. String to sign used was {sts}\nContent:\n<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.</Message><AuthenticationErrorDetail>Signature did not match. String to sign used was {sts}</AuthenticationErrorDetail></Error>\n"
     );
-    assert!(ErrorText.detect(&text) >= 0.5, "{}", ErrorText.detect(&text));
+    assert!(
+        ErrorText.detect(&text) >= 0.5,
+        "{}",
+        ErrorText.detect(&text)
+    );
     assert!(!looks_logged("2024-10-15T13:00:00Z"));
     assert!(!looks_logged("2022-11-02"));
     assert!(looks_logged("2024-10-15T13:00:00Z INFO upload"));

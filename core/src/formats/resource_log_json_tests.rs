@@ -253,7 +253,10 @@ fn preflight_rows_name_the_page_origin_from_the_referrer() {
         )
     };
     let (ds, _) = analyze_bytes("PT1H.json", row("BlobPreflightRequest").as_bytes(), None).unwrap();
-    assert_eq!(ds.view(0).extra(Field::Origin), Some("https://portal.fabrikam.com"));
+    assert_eq!(
+        ds.view(0).extra(Field::Origin),
+        Some("https://portal.fabrikam.com")
+    );
     // Other operations keep no origin: their referrer says nothing about CORS.
     let (ds, _) = analyze_bytes("PT1H.json", row("GetBlob").as_bytes(), None).unwrap();
     assert_eq!(ds.view(0).extra(Field::Origin), None);

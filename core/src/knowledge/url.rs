@@ -221,7 +221,10 @@ mod tests {
             preflight_origin("BlobPreflightRequest", "https://app.example/page").as_deref(),
             Some("https://app.example")
         );
-        assert_eq!(preflight_origin("GetBlob", "https://app.example/page"), None);
+        assert_eq!(
+            preflight_origin("GetBlob", "https://app.example/page"),
+            None
+        );
     }
 
     #[test]

@@ -299,7 +299,9 @@ fn server_preflight_rows_with_a_referrer_origin_get_a_rule() {
     let rule = f[0].cors_rule.as_ref().expect("a rule");
     assert_eq!(rule.allowed_origins, [ORIGIN]);
     assert!(f[0].explanation.contains("Referer"), "{}", f[0].explanation);
-    assert!(!f[0].explanation.contains("the origin, method and headers to allow are unknown"));
+    assert!(!f[0]
+        .explanation
+        .contains("the origin, method and headers to allow are unknown"));
 }
 
 #[test]

@@ -123,11 +123,27 @@ fn proxy_capture_of_the_late_answer_does_not_hide_the_client_timeout() {
     b.push(n, seen);
     b.push(
         s,
-        server(0.02, "DeleteBlob", "/acct/c/report.csv", 202, "", CRID, "r-1"),
+        server(
+            0.02,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            202,
+            "",
+            CRID,
+            "r-1",
+        ),
     );
     b.push(
         s,
-        server(2.9, "DeleteBlob", "/acct/c/report.csv", 404, "BlobNotFound", CRID, "r-2"),
+        server(
+            2.9,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            404,
+            "BlobNotFound",
+            CRID,
+            "r-2",
+        ),
     );
     let fs = b.run(&RetryAfterUnacknowledgedSuccess);
     let f = only(&fs, "retry-after-unacknowledged-success");
@@ -141,11 +157,27 @@ fn proxy_capture_of_the_late_answer_does_not_hide_the_client_timeout() {
     b.push(n, seen);
     b.push(
         s,
-        server(0.02, "DeleteBlob", "/acct/c/report.csv", 202, "", CRID, "r-1"),
+        server(
+            0.02,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            202,
+            "",
+            CRID,
+            "r-1",
+        ),
     );
     b.push(
         s,
-        server(2.9, "DeleteBlob", "/acct/c/report.csv", 404, "BlobNotFound", CRID, "r-2"),
+        server(
+            2.9,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            404,
+            "BlobNotFound",
+            CRID,
+            "r-2",
+        ),
     );
     assert!(b.run(&RetryAfterUnacknowledgedSuccess).is_empty());
 }

@@ -275,7 +275,11 @@ mod tests {
         );
         let denied = RawEvent {
             error_code: "AuthorizationPermissionMismatch".into(),
-            ..sas(NEW, 403, "This request is not authorized to perform this operation using this permission.")
+            ..sas(
+                NEW,
+                403,
+                "This request is not authorized to perform this operation using this permission.",
+            )
         };
         let ds = dataset(vec![shared_key_with("2021-08-06"), expired, denied]);
         assert!(run(&SasVersionMismatch, &ds).is_empty());
@@ -283,7 +287,11 @@ mod tests {
         let preflight = RawEvent {
             error_code: "CorsPreflightFailure".into(),
             operation: "BlobPreflightRequest".into(),
-            ..sas(NEW, 403, "CORS not enabled or no matching rule found for this request.")
+            ..sas(
+                NEW,
+                403,
+                "CORS not enabled or no matching rule found for this request.",
+            )
         };
         let ds = dataset(vec![shared_key_with("2021-08-06"), preflight]);
         assert!(run(&SasVersionMismatch, &ds).is_empty());

@@ -191,7 +191,11 @@ mod tests {
         let fs = b.run(&ServerTimeout);
         let f = only(&fs, "server-timeout");
         assert_eq!(f.title, "23 requests timed out inside the storage service");
-        assert!(f.explanation.contains("QueryEntities ×23"), "{}", f.explanation);
+        assert!(
+            f.explanation.contains("QueryEntities ×23"),
+            "{}",
+            f.explanation
+        );
         assert_eq!(f.count, 2);
     }
 

@@ -467,7 +467,10 @@ mod tests {
             "Signature did not match. String to sign used was r\n2024-10-15T13:00:00Z\n2024-10-15T21:00:00Z\n/blob/acct/exports/2024-10.xlsx\n\n\nhttps\n2022-11-02\nb\n\n\n\n\n\n\n",
         );
         let f = run(&SignatureMismatch, &dataset(vec![e]));
-        assert_eq!(f[0].evidence[0].fields["string_to_sign_kind"], "service SAS");
+        assert_eq!(
+            f[0].evidence[0].fields["string_to_sign_kind"],
+            "service SAS"
+        );
         assert!(f[0].title.contains("SAS signature"), "{}", f[0].title);
         assert!(!f[0].title.contains("Shared Key"), "{}", f[0].title);
         assert!(f[0].fix.iter().any(|s| s.contains("new SAS")));

@@ -197,7 +197,10 @@ mod tests {
         }
         let fs = b.run(&Throttling);
         let f = only(&fs, "throttling");
-        assert_eq!(f.title, "The service throttled 54 requests (503 Server Busy)");
+        assert_eq!(
+            f.title,
+            "The service throttled 54 requests (503 Server Busy)"
+        );
         assert_eq!(f.count, 2);
     }
 

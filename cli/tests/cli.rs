@@ -109,6 +109,23 @@ fn every_scenario_through_the_binary() {
                 p.display()
             );
         }
+        // The summary's skew per input (rounded to 0.1 s) agrees with the scenario's.
+        for want in spec["clock_skew"].as_array().into_iter().flatten() {
+            let source = want["source"].as_str().unwrap();
+            let seconds = want["seconds"].as_f64().unwrap();
+            let tolerance = want["tolerance"].as_f64().unwrap_or(1.0) + 0.05;
+            let got = v["summary"]["clock_skew"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["source"].as_str().is_some_and(|p| p.ends_with(source)))
+                .and_then(|s| s["seconds"].as_f64());
+            assert!(
+                got.is_some_and(|g| (g - seconds).abs() <= tolerance),
+                "{}: clock skew of {source} is {got:?}, expected {seconds}",
+                p.display()
+            );
+        }
         checked += 1;
     }
     assert!(checked > 0);

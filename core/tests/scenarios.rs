@@ -106,6 +106,13 @@ fn run(path: &Path) -> Result<(), String> {
                 }
             }
         }
+        // The rule written out in every form users apply it in (portal, az, PowerShell…).
+        for needle in p["cors_forms_contain"].as_array().into_iter().flatten() {
+            let needle = needle.as_str().unwrap_or("");
+            if !f.cors_forms.iter().any(|c| c.text.contains(needle)) {
+                return Err(format!("{rule}: no CORS form mentions {needle:?}"));
+            }
+        }
         for needle in p["text_contains"].as_array().into_iter().flatten() {
             let needle = needle.as_str().unwrap_or("");
             let all = format!("{} {} {}", f.title, f.explanation, f.fix.join(" "));

@@ -27,7 +27,7 @@
 
 use super::{Format, LineParser};
 use crate::input::Line;
-use crate::knowledge::url::StorageUrl;
+use crate::knowledge::url::{origin_of, StorageUrl};
 use crate::model::{AuthKind, EventSink, Field, Location, Method, RawEvent, Service, SourceKind};
 
 pub struct BrowserConsole;
@@ -68,6 +68,7 @@ impl Format for BrowserConsole {
                 Parsed::Part(_)
                     | Parsed::Net(_)
                     | Parsed::Header(..)
+                    | Parsed::Page(_)
                     | Parsed::Skip(
                         Why::Location
                             | Why::OtherCode
@@ -183,6 +184,9 @@ enum Parsed {
     Part(Part),
     Net(Net),
     Header(String, String),
+    /// `Navigated to <url>` (Firefox, and Chromium with "Preserve log"): the origin of the page
+    /// whose calls follow.
+    Page(String),
     Skip(Why),
     Blank,
 }
@@ -728,6 +732,9 @@ fn classify(raw: &str) -> Parsed {
             return Parsed::Part(p);
         }
     }
+    if let Some(o) = line.strip_prefix("Navigated to ").and_then(origin_of) {
+        return Parsed::Page(o);
+    }
     if let Some(n) = net_line(line) {
         return Parsed::Net(n);
     }
@@ -775,6 +782,7 @@ enum Item {
     Part(Part),
     Net(Net),
     Header(String, String),
+    Page(String),
     Skip(Why),
 }
 
@@ -803,6 +811,9 @@ struct Group {
     text: String,
     /// Header lines of a pasted request that followed this message (used, or skipped).
     headers_open: bool,
+    /// The page the console had navigated to when this refusal was printed (index into the
+    /// navigation lines), for messages that do not name their origin (Firefox, Safari).
+    page: Option<usize>,
 }
 
 impl Group {
@@ -825,6 +836,7 @@ impl Group {
             status: 0,
             text: String::new(),
             headers_open: false,
+            page: None,
         };
         g.absorb(p, loc);
         g
@@ -912,6 +924,7 @@ impl LineParser for Parser {
             Parsed::Part(p) => Item::Part(p),
             Parsed::Net(n) => Item::Net(n),
             Parsed::Header(k, v) => Item::Header(k, v),
+            Parsed::Page(o) => Item::Page(o),
             Parsed::Skip(w) => Item::Skip(w),
         };
         self.items.push((loc, item));
@@ -925,6 +938,8 @@ impl LineParser for Parser {
         let mut skipped: Vec<(u64, &'static str)> = Vec::new();
         // Separator lines (`---` between pasted snippets): nothing joins across them.
         let mut seps: Vec<u64> = Vec::new();
+        // Navigation lines: (line, origin of the page), in order.
+        let mut pages: Vec<(u64, String)> = Vec::new();
         for (loc, item) in items {
             let line = loc.line as u64;
             match item {
@@ -934,9 +949,14 @@ impl LineParser for Parser {
                     let after_sep = seps.last().is_some_and(|s| *s > line_of_last(&groups));
                     match groups.last_mut() {
                         Some(g) if !after_sep && g.accepts(&p, line) => g.absorb(p, loc),
-                        _ => groups.push(Group::new(p, loc)),
+                        _ => {
+                            let mut g = Group::new(p, loc);
+                            g.page = pages.len().checked_sub(1);
+                            groups.push(g);
+                        }
                     }
                 }
+                Item::Page(o) => pages.push((line, o)),
                 Item::Net(n) => nets.push((loc, n)),
                 Item::Header(name, value) => {
                     let after_sep = seps.last().is_some_and(|s| *s > line_of_last(&groups));
@@ -1020,13 +1040,32 @@ impl LineParser for Parser {
             }
         }
         let mut out: Vec<Out> = Vec::new();
-        for g in groups {
+        let mut pages_used = vec![false; pages.len()];
+        for mut g in groups {
             if g.code.is_none() {
                 // Only context lines (SEC7118 "required CORS"): the request may have worked.
                 skipped.push((g.first.line as u64, Why::NotAFailure.reason()));
                 continue;
             }
+            // A message that does not name the page's origin was printed by the page the
+            // console last navigated to.
+            if g.origin.is_empty() {
+                if let Some((_, o)) = g.page.and_then(|i| pages.get(i)) {
+                    g.origin = o.clone();
+                    if let Some(u) = g.page.and_then(|i| pages_used.get_mut(i)) {
+                        *u = true;
+                    }
+                }
+            }
             out.push(Out::Refusal(g));
+        }
+        for ((line, _), used) in pages.iter().zip(pages_used) {
+            if !used {
+                skipped.push((
+                    *line,
+                    "the page the console navigated to, followed by no CORS message that needs its origin",
+                ));
+            }
         }
         out.extend(standalone.into_iter().map(|(loc, n)| Out::Network(loc, n)));
         out.sort_by_key(Out::line);

@@ -296,6 +296,29 @@ fn firefox_and_safari_fixtures() {
 }
 
 #[test]
+fn navigation_line_gives_the_origin_of_later_refusals() {
+    // Firefox names no origin in its CORS messages; the console's `Navigated to` line says
+    // which page made the calls that follow.
+    let text = "Navigated to https://Dispatch.fabrikam.com/board?tab=1\nCross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://acct.queue.core.windows.net/jobs/messages. (Reason: CORS preflight response did not succeed). Status code: 403.\nNavigated to http://localhost:8080/\n";
+    let ds = parse(text.as_bytes());
+    assert_eq!(ds.events.len(), 1, "{}", crate::testing::dump(&ds));
+    assert_eq!(
+        at_line(&ds, 2).extra(Field::Origin),
+        Some("https://dispatch.fabrikam.com")
+    );
+    // The second navigation is followed by nothing: reported as skipped; the first is used.
+    let skipped: Vec<u64> = ds.inputs[0].skipped.iter().map(|s| s.line).collect();
+    assert_eq!(skipped, vec![3]);
+    // A message that names its own origin keeps it.
+    let chromium = "Navigated to https://other.example/\nAccess to fetch at 'https://acct.blob.core.windows.net/c/b' from origin 'http://localhost:5173' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.\n";
+    let ds = parse(chromium.as_bytes());
+    assert_eq!(
+        at_line(&ds, 2).extra(Field::Origin),
+        Some("http://localhost:5173")
+    );
+}
+
+#[test]
 fn chromium_reasons() {
     let pre = "Access to XMLHttpRequest at 'https://a.blob.core.windows.net/c/b' from origin 'https://app.example.com' has been blocked by CORS policy: ";
     let cases = [

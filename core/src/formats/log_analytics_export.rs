@@ -29,6 +29,7 @@ use super::json_stream::{Item, JsonObjects};
 use super::resource_log_json::{json_error, skip_lines};
 use super::{Format, LineParser};
 use crate::input::Line;
+use crate::knowledge::url::preflight_origin;
 use crate::model::{
     AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind,
 };
@@ -51,6 +52,8 @@ enum Col {
     ServerLatency,
     AuthType,
     UserAgent,
+    /// `ReferrerHeader`: for a preflight, the page that sent it.
+    Referrer,
     ObjectKey,
     MetricResponseType,
     ServiceType,
@@ -88,6 +91,7 @@ fn column(name: &str) -> Col {
         "serverlatencyms" => Col::ServerLatency,
         "authenticationtype" => Col::AuthType,
         "useragentheader" => Col::UserAgent,
+        "referrerheader" => Col::Referrer,
         "objectkey" => Col::ObjectKey,
         "metricresponsetype" => Col::MetricResponseType,
         "servicetype" => Col::ServiceType,
@@ -417,6 +421,9 @@ fn emit_row(
     ev.push(Field::UserAgent, get(Col::UserAgent));
     ev.push(Field::Conditions, get(Col::Conditions));
     ev.push(Field::XmsVersion, get(Col::Version));
+    if let Some(o) = preflight_origin(operation, get(Col::Referrer)) {
+        ev.push(Field::Origin, o);
+    }
     sink.event(ev);
 }
 

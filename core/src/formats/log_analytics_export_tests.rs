@@ -202,6 +202,18 @@ fn json_rows_are_mapped() {
 }
 
 #[test]
+fn preflight_rows_name_the_page_origin_from_the_referrer() {
+    let csv = "TimeGenerated [UTC],OperationName,StatusCode,StatusText,Uri,CorrelationId,ReferrerHeader\n\"8/2/2024, 9:14:05.118 AM\",BlobPreflightRequest,403,CorsPreflightFailure,https://acct.blob.core.windows.net:443/c/b.png,0b1c2d3e-401e-0090-6a7b-8c9d0e000001,https://portal.fabrikam.com/profile\n";
+    let (ds, _) =
+        analyze_bytes("export.csv", csv.as_bytes(), Some("log-analytics-export")).unwrap();
+    assert_eq!(ds.events.len(), 1, "{}", crate::testing::dump(&ds));
+    assert_eq!(
+        ds.view(0).extra(Field::Origin),
+        Some("https://portal.fabrikam.com")
+    );
+}
+
+#[test]
 fn same_events_at_every_split_point() {
     for (name, bytes) in FIXTURES {
         crate::testing::assert_split_invariant(name, bytes, None, 1_500);

@@ -354,6 +354,39 @@ impl Parser {
         self.hold.push(self.seq, p.x);
     }
 
+    /// An exception without a service error in it. azure-core's transport errors (a connection
+    /// reset, a refused connection, a timeout) mean the request sent last got no response: the
+    /// text becomes that request's error. Any other exception is the application's own.
+    fn transport_exception(&mut self, text: &str, lines: Vec<u64>, sink: &mut dyn EventSink) {
+        let first = text.lines().next().unwrap_or("").trim();
+        let name = first.split_once(": ").map_or(first, |(n, _)| n);
+        let transport = [
+            "ServiceRequestError",
+            "ServiceResponseError",
+            "ServiceRequestTimeoutError",
+            "ServiceResponseTimeoutError",
+        ]
+        .iter()
+        .any(|t| name.ends_with(t));
+        self.close_request();
+        match self.pending.pop() {
+            Some(mut p) if transport => {
+                p.x.error_text = first.to_string();
+                p.x.lines.extend(lines);
+                self.finish_part(p);
+            }
+            other => {
+                self.pending.extend(other);
+                for l in lines {
+                    sink.skipped(
+                        l,
+                        "an exception that is not a storage error or a transport failure",
+                    );
+                }
+            }
+        }
+    }
+
     /// The exception text being read is inside the authentication detail or the error body.
     fn exception_open(&self) -> bool {
         let b = &self.buffer;
@@ -361,7 +394,7 @@ impl Parser {
             && !b.contains("</Error>")
     }
 
-    fn end_mode(&mut self) {
+    fn end_mode(&mut self, sink: &mut dyn EventSink) {
         let mode = std::mem::take(&mut self.mode);
         let buf = std::mem::take(&mut self.buffer);
         let lines = std::mem::take(&mut self.buffer_lines);
@@ -374,6 +407,7 @@ impl Parser {
             }
             Mode::Exception => {
                 let Some(body) = exception_body(&buf) else {
+                    self.transport_exception(&buf, lines, sink);
                     return;
                 };
                 let rid = body.request_id.clone();
@@ -418,7 +452,7 @@ impl Parser {
         };
         match msg {
             Msg::RequestUrl(url) => {
-                self.end_mode();
+                self.end_mode(sink);
                 self.close_response(sink);
                 self.close_request();
                 self.seq += 1;
@@ -437,7 +471,7 @@ impl Parser {
                 self.mode = Mode::Request;
             }
             Msg::ResponseStatus(status) => {
-                self.end_mode();
+                self.end_mode(sink);
                 self.close_response(sink);
                 self.close_request();
                 self.seq += 1;
@@ -578,7 +612,7 @@ impl LineParser for Parser {
         let msg = message(sp.msg).filter(|m| header_mode || !matches!(m, Msg::Header(..)));
         if let Some(m) = msg {
             if self.mode.reads_text() {
-                self.end_mode();
+                self.end_mode(sink);
             }
             self.on_message(m, sp.time, &line, sink);
             return;
@@ -593,13 +627,13 @@ impl LineParser for Parser {
                 return;
             }
             if matches!(self.mode, Mode::Exception | Mode::Traceback) {
-                self.end_mode();
+                self.end_mode(sink);
             }
             return;
         }
         if sp.prefixed {
             // A record of its own that is not HTTP logging ends what was being read.
-            self.end_mode();
+            self.end_mode(sink);
             self.close_response(sink);
             let reason = match sp.logger {
                 Some(l) => format!("not an azure-core HTTP logging line (logger {l})"),
@@ -631,7 +665,7 @@ impl LineParser for Parser {
             || t.starts_with("During handling of the above exception")
             || t.starts_with("The above exception was the direct cause")
         {
-            self.end_mode();
+            self.end_mode(sink);
             self.close_response(sink);
             self.mode = Mode::Traceback;
             sink.skipped(line.number, TRACEBACK);
@@ -642,7 +676,7 @@ impl LineParser for Parser {
             return;
         }
         if is_exception_line(t) {
-            self.end_mode();
+            self.end_mode(sink);
             self.close_response(sink);
             self.mode = Mode::Exception;
             self.buffer_line(t, line.number);
@@ -653,12 +687,12 @@ impl LineParser for Parser {
             sink.skipped(line.number, &r);
             return;
         }
-        self.end_mode();
+        self.end_mode(sink);
         sink.skipped(line.number, "not an azure-core HTTP logging line");
     }
 
     fn finish(&mut self, sink: &mut dyn EventSink) {
-        self.end_mode();
+        self.end_mode(sink);
         self.close_response(sink);
         self.close_request();
         for mut p in std::mem::take(&mut self.pending) {

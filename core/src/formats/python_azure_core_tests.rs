@@ -212,6 +212,34 @@ fn string_to_sign_with_empty_lines_stays_in_the_exception() {
 }
 
 #[test]
+fn transport_exceptions_belong_to_the_unanswered_request() {
+    // No response, then azure-core's transport error after a traceback: the request's error.
+    let reset = "2024-03-05 11:00:00,020 - azure.core.pipeline.policies.http_logging_policy - INFO - Request URL: 'https://a.blob.core.windows.net/c/big.bin'\nRequest method: 'GET'\nRequest headers:\n    'x-ms-client-request-id': 'id-1'\nNo body was attached to the request\n2024-03-05 11:00:30,118 - app - ERROR - download failed\nTraceback (most recent call last):\n  File \"/app/dl.py\", line 10, in main\n    blob.download_blob().readall()\nazure.core.exceptions.ServiceResponseError: ('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))\n";
+    let (ds, _) = analyze_bytes("reset.log", reset.as_bytes(), None).unwrap();
+    assert_eq!(ds.events.len(), 1);
+    let v = ds.view(0);
+    assert_eq!(v.ev.status, 0);
+    assert!(v
+        .extra(Field::Detail)
+        .is_some_and(|d| d.contains("Connection reset by peer")));
+    let skipped: Vec<u64> = ds.inputs[0].skipped.iter().map(|s| s.line).collect();
+    assert_eq!(
+        skipped,
+        vec![6, 7, 8, 9],
+        "the exception line is part of the event"
+    );
+    // An exception of the application's own is no request's error, and its line is reported.
+    let own = reset.replace(
+        "azure.core.exceptions.ServiceResponseError: ('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
+        "builtins.ValueError: bad input",
+    );
+    let (ds, _) = analyze_bytes("own.log", own.as_bytes(), None).unwrap();
+    assert_eq!(ds.view(0).extra(Field::Detail), None);
+    let skipped: Vec<u64> = ds.inputs[0].skipped.iter().map(|s| s.line).collect();
+    assert_eq!(skipped, vec![6, 7, 8, 9, 10]);
+}
+
+#[test]
 fn same_events_at_every_split_point() {
     for (name, bytes) in ALL {
         crate::testing::assert_split_invariant(name, bytes, None, 3_000);

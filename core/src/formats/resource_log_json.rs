@@ -24,6 +24,7 @@ use serde::Deserialize;
 use super::json_stream::{Item, JsonObjects};
 use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
+use crate::knowledge::url::preflight_origin;
 use crate::model::{
     AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
 };
@@ -168,6 +169,8 @@ struct Properties<'a> {
     request_url: Option<Cow<'a, str>>,
     #[serde(borrow)]
     user_agent_header: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    referrer_header: Option<Cow<'a, str>>,
     #[serde(borrow)]
     service_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -326,6 +329,9 @@ fn record(
     );
     ev.push(Field::Conditions, props.conditions_used.unwrap_or_default());
     ev.push(Field::XmsVersion, r.operation_version.unwrap_or_default());
+    if let Some(o) = preflight_origin(&ev.operation, text(&props.referrer_header)) {
+        ev.push(Field::Origin, o);
+    }
     // Role assignments that refused the request say why an OAuth caller got a 403.
     let denied: Vec<String> = identity
         .authorization

@@ -244,6 +244,25 @@ fn throttling_causes_of_metric_response_type() {
 }
 
 #[test]
+fn preflight_rows_name_the_page_origin_from_the_referrer() {
+    // Server logs record the Referer, not the Origin; for a refused preflight the page's origin
+    // is what the CORS rule needs.
+    let row = |op: &str| {
+        format!(
+            "{{\"time\":\"2024-08-02T09:14:05.1182203Z\",\"category\":\"StorageWrite\",\"operationName\":\"{op}\",\"statusCode\":403,\"statusText\":\"CorsPreflightFailure\",\"correlationId\":\"0b1c2d3e-401e-0090-6a7b-8c9d0e000001\",\"identity\":{{\"type\":\"Anonymous\"}},\"properties\":{{\"accountName\":\"acct\",\"serviceType\":\"blob\",\"objectKey\":\"/acct/c/b.png\",\"referrerHeader\":\"https://portal.fabrikam.com/profile\"}},\"uri\":\"https://acct.blob.core.windows.net:443/c/b.png\"}}\n"
+        )
+    };
+    let (ds, _) = analyze_bytes("PT1H.json", row("BlobPreflightRequest").as_bytes(), None).unwrap();
+    assert_eq!(
+        ds.view(0).extra(Field::Origin),
+        Some("https://portal.fabrikam.com")
+    );
+    // Other operations keep no origin: their referrer says nothing about CORS.
+    let (ds, _) = analyze_bytes("PT1H.json", row("GetBlob").as_bytes(), None).unwrap();
+    assert_eq!(ds.view(0).extra(Field::Origin), None);
+}
+
+#[test]
 fn same_events_at_every_split_point() {
     for (name, bytes) in FIXTURES.iter().chain(SAMPLES.iter()) {
         crate::testing::assert_split_invariant(name, bytes, None, 1_000);

@@ -24,7 +24,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
-use crate::knowledge::url::{html_decode, StorageUrl};
+use crate::knowledge::url::{html_decode, preflight_origin, StorageUrl};
 use crate::model::{
     AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
 };
@@ -450,6 +450,9 @@ impl LineParser for Parser {
         ev.push(Field::XmsVersion, f.get(16));
         ev.push(Field::Conditions, decode(f.get(26)));
         ev.push(Field::UserAgent, decode(f.get(27)));
+        if let Some(o) = preflight_origin(f.get(2), &decode(f.get(28))) {
+            ev.push(Field::Origin, o);
+        }
         sink.event(ev);
     }
 

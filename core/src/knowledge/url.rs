@@ -172,9 +172,60 @@ pub fn html_decode(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `scheme://host[:port]` of an http(s) URL: the origin a browser sends for a page at that
+/// address (console `Navigated to` lines, the Referer of a preflight in server logs).
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    ))
+}
+
+/// The origin of the page that sent a CORS preflight, from the row's Referer: server logs
+/// record the referrer but not the Origin header, and a page's referrer is at least its origin.
+pub fn preflight_origin(operation: &str, referrer: &str) -> Option<String> {
+    if operation.ends_with("PreflightRequest") {
+        origin_of(referrer)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_of_pages() {
+        assert_eq!(
+            origin_of("https://Portal.fabrikam.com/profile?x=1").as_deref(),
+            Some("https://portal.fabrikam.com")
+        );
+        assert_eq!(
+            origin_of("https://a.example:8443/p#f").as_deref(),
+            Some("https://a.example:8443")
+        );
+        assert_eq!(origin_of("ftp://x/y"), None);
+        assert_eq!(origin_of(""), None);
+        assert_eq!(
+            preflight_origin("BlobPreflightRequest", "https://app.example/page").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(
+            preflight_origin("GetBlob", "https://app.example/page"),
+            None
+        );
+    }
 
     #[test]
     fn parses_storage_url() {

@@ -153,10 +153,11 @@ impl Rule for ClientTimeoutOrNetwork {
             return Vec::new();
         }
         let n = speakers.len();
+        let their = if n == 1 { "its" } else { "their" };
         let what = match (timeouts, connections) {
-            (_, 0) => "timed out on the client side",
-            (0, _) => "lost their connection",
-            _ => "timed out on the client side or lost their connection",
+            (_, 0) => "timed out on the client side".to_string(),
+            (0, _) => format!("lost {their} connection"),
+            _ => format!("timed out on the client side or lost {their} connection"),
         };
         let title = format!("{n} request{} {what}", if n == 1 { "" } else { "s" });
         let done_note = if done_after_all > 0 {

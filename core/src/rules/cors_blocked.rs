@@ -348,9 +348,20 @@ fn finding(ds: &Dataset, service: Service, seen: Vec<Seen>) -> Finding {
         ex.push_str(
             "The service's own log shows refused preflights (403 CorsPreflightFailure). Server \
              log rows do not record the Origin or the Access-Control-Request-Method/-Headers the \
-             browser sent, so from those rows alone the origin, method and headers to allow are \
-             unknown. ",
+             browser sent",
         );
+        // The parsers take the page's origin from the Referer of a preflight row when it has one.
+        if seen.iter().any(|s| s.server && !s.origin.is_empty()) {
+            ex.push_str(
+                "; the origin here is that of the page in the rows' Referer, while the method \
+                 and headers to allow stay unknown from those rows alone. ",
+            );
+        } else {
+            ex.push_str(
+                ", so from those rows alone the origin, method and headers to allow are \
+                 unknown. ",
+            );
+        }
     }
     match (current, &first_eval) {
         (Some((rules, named)), Some(why)) => {

@@ -276,6 +276,35 @@ fn server_preflight_rows_alone_say_what_is_unknown() {
 }
 
 #[test]
+fn server_preflight_rows_with_a_referrer_origin_get_a_rule() {
+    // The server parsers take the page's origin from a preflight row's Referer; the rule can
+    // then be written, and the explanation says where the origin came from.
+    let mut ds = Dataset::new();
+    let i = ds.add_input("PT1H.json", "resource-log-json", 1.0);
+    ds.sink(i).event(
+        RawEvent {
+            time: t("2024-06-30T04:14:55Z"),
+            source: SourceKind::Server,
+            service: Service::Blob,
+            operation: "BlobPreflightRequest".into(),
+            status: 403,
+            error_code: "CorsPreflightFailure".into(),
+            response_type: ResponseType::ClientOtherError,
+            account: "contosoweb".into(),
+            ..Default::default()
+        }
+        .with(Field::Origin, ORIGIN),
+    );
+    let f = findings(&ds);
+    let rule = f[0].cors_rule.as_ref().expect("a rule");
+    assert_eq!(rule.allowed_origins, [ORIGIN]);
+    assert!(f[0].explanation.contains("Referer"), "{}", f[0].explanation);
+    assert!(!f[0]
+        .explanation
+        .contains("the origin, method and headers to allow are unknown"));
+}
+
+#[test]
 fn credentialed_calls_get_an_exact_origin_before_the_star_rule() {
     let mut ds = Dataset::new();
     let r = ds.add_input("cors.json", "cors-rules", 0.9);

@@ -60,10 +60,21 @@ pub(crate) fn pairs(cx: &Context<'_>) -> Vec<Pair> {
                     .find(unanswered)
                     .map(|v| v.index);
                 // The client saw the success itself: then it had no reason to retry, and this is
-                // something else.
+                // something else. A proxy's capture (Fiddler) can hold an answer that arrived
+                // after the application gave up waiting; when the application's own log says
+                // it got no answer, that decides.
+                let app_unanswered = a.iter().any(|&i| {
+                    let v = ds.view(i as usize);
+                    v.ev.source == SourceKind::Client && unanswered(&v)
+                });
                 let client_saw_success = a.iter().any(|&i| {
                     let e = &ds.events[i as usize];
-                    e.source != SourceKind::Server && is_success(e.status)
+                    is_success(e.status)
+                        && match e.source {
+                            SourceKind::Server => false,
+                            SourceKind::Network => !app_unanswered,
+                            _ => true,
+                        }
                 });
                 if client_saw_success {
                     continue;

@@ -102,6 +102,87 @@ fn client_log_alone_timeout_then_404() {
 }
 
 #[test]
+fn proxy_capture_of_the_late_answer_does_not_hide_the_client_timeout() {
+    // The application timed out on the first attempt; Fiddler, in between, still received the
+    // service's 202 and recorded it. The application never saw it and retried.
+    let mut b = Builder::new();
+    let c = b.input("app.log");
+    let n = b.input("fiddler.har");
+    let s = b.input("blob.log");
+    let url = "https://acct.blob.core.windows.net/c/report.csv";
+    b.push(
+        c,
+        with(
+            client(0.0, crate::model::Method::Delete, url, 0, CRID, ""),
+            Field::Detail,
+            "The operation was cancelled because it exceeded the configured timeout of 0:00:02.",
+        ),
+    );
+    let mut seen = client(0.01, crate::model::Method::Delete, url, 202, CRID, "r-1");
+    seen.source = crate::model::SourceKind::Network;
+    b.push(n, seen);
+    b.push(
+        s,
+        server(
+            0.02,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            202,
+            "",
+            CRID,
+            "r-1",
+        ),
+    );
+    b.push(
+        s,
+        server(
+            2.9,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            404,
+            "BlobNotFound",
+            CRID,
+            "r-2",
+        ),
+    );
+    let fs = b.run(&RetryAfterUnacknowledgedSuccess);
+    let f = only(&fs, "retry-after-unacknowledged-success");
+    assert!(f.evidence[0].fields["client_saw"].contains("timeout"));
+    // Without the application's log, a capture that shows the 202 still means the client got it.
+    let mut b = Builder::new();
+    let n = b.input("browser.har");
+    let s = b.input("blob.log");
+    let mut seen = client(0.01, crate::model::Method::Delete, url, 202, CRID, "r-1");
+    seen.source = crate::model::SourceKind::Network;
+    b.push(n, seen);
+    b.push(
+        s,
+        server(
+            0.02,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            202,
+            "",
+            CRID,
+            "r-1",
+        ),
+    );
+    b.push(
+        s,
+        server(
+            2.9,
+            "DeleteBlob",
+            "/acct/c/report.csv",
+            404,
+            "BlobNotFound",
+            CRID,
+            "r-2",
+        ),
+    );
+    assert!(b.run(&RetryAfterUnacknowledgedSuccess).is_empty());
+}
+
+#[test]
 fn not_when_the_first_attempt_failed_or_the_ids_differ() {
     let mut b = Builder::new();
     let s = b.input("table.log");

@@ -91,11 +91,21 @@ impl Rule for SasShortLifetime {
             return Vec::new();
         }
         let n = evidence.len();
-        let title = format!(
-            "A SAS valid for only {} failed {} at the edge of its window",
-            human_duration(shortest),
-            ac::requests(n)
-        );
+        // Without st the token's lifetime is unknown: what the logs show is how much of it
+        // was left at the first use they record, which the lifetime can only exceed.
+        let title = if exact {
+            format!(
+                "A SAS valid for only {} failed {} at the edge of its window",
+                human_duration(shortest),
+                ac::requests(n)
+            )
+        } else {
+            format!(
+                "A SAS with only {} left at its first use in these logs failed {} at the edge of its window",
+                human_duration(shortest),
+                ac::requests(n)
+            )
+        };
         let subject = if tokens > 1 {
             "The shortest of these tokens"
         } else {
@@ -105,7 +115,8 @@ impl Rule for SasShortLifetime {
             format!("was valid for {}", human_duration(shortest))
         } else {
             format!(
-                "had at most {} left when first used",
+                "had {} left when these logs first show it in use (it has no st, so its whole \
+                 lifetime is not known; it was at least that long)",
                 human_duration(shortest)
             )
         };
@@ -214,5 +225,12 @@ mod tests {
             "5 min"
         );
         assert_eq!(f[0].confidence.level, Level::Medium);
+        // The lifetime itself is unknown without st: the title must not claim it.
+        assert!(!f[0].title.contains("valid for"), "{}", f[0].title);
+        assert!(
+            f[0].title.contains("5 min left at its first use"),
+            "{}",
+            f[0].title
+        );
     }
 }

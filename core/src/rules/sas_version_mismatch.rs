@@ -25,7 +25,11 @@ fn is_version(s: &str) -> bool {
 /// A failure that the token could be behind: refused (401/403) or classified as an
 /// authentication or authorization problem (an old-style 404 included).
 fn failed_for_auth(v: &EventView<'_>) -> bool {
-    v.ev.is_failure() && (is_forbidden(v) || classify(v).is_some())
+    // A refused CORS preflight is a 403 too, but the service answers it from its CORS rules
+    // before it reads any credential (cors-blocked).
+    let preflight =
+        v.error_code() == "CorsPreflightFailure" || v.operation().ends_with("PreflightRequest");
+    v.ev.is_failure() && !preflight && (is_forbidden(v) || classify(v).is_some())
 }
 
 /// Failures whose cause the service named and the version cannot be behind: the token's
@@ -278,6 +282,18 @@ mod tests {
             )
         };
         let ds = dataset(vec![shared_key_with("2021-08-06"), expired, denied]);
+        assert!(run(&SasVersionMismatch, &ds).is_empty());
+        // A refused CORS preflight on a URL with the token is no authorization failure.
+        let preflight = RawEvent {
+            error_code: "CorsPreflightFailure".into(),
+            operation: "BlobPreflightRequest".into(),
+            ..sas(
+                NEW,
+                403,
+                "CORS not enabled or no matching rule found for this request.",
+            )
+        };
+        let ds = dataset(vec![shared_key_with("2021-08-06"), preflight]);
         assert!(run(&SasVersionMismatch, &ds).is_empty());
         // An unexplained refusal with the same token still is a lead.
         let ds = dataset(vec![

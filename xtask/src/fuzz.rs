@@ -170,8 +170,13 @@ fn run_target(target: &str, seconds: u64) -> bool {
         return true;
     }
     if found.is_empty() {
+        let why = if text.contains("run interrupted") {
+            "interrupted by a signal"
+        } else {
+            "did not run to the end"
+        };
         println!(
-            "{target:<30} FAILED  {secs:>5} s  did not run to the end; see {}",
+            "{target:<30} FAILED  {secs:>5} s  {why}; see {}",
             rel(&log_path)
         );
         return false;

@@ -341,3 +341,11 @@ fn non_ascii_sep_line_is_not_a_delimiter() {
         assert_eq!(ds.events.len(), 0, "{text:?}");
     }
 }
+
+#[test]
+fn date_with_a_huge_year_is_skipped() {
+    // Found by fuzzing: a dotted date with a seven-digit year overflowed the time arithmetic.
+    let text = b"Time,\n\xff\n5.03.2021602,\n";
+    let (ds, _) = analyze_bytes("m.csv", text, Some("metrics-export")).unwrap();
+    assert_eq!(ds.events.len(), 0);
+}

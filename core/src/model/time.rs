@@ -11,6 +11,7 @@ use std::fmt;
 pub struct Timestamp(pub i64);
 
 const MICROS_PER_SEC: i64 = 1_000_000;
+const MAX_YEAR: i64 = 100_000;
 
 impl Timestamp {
     pub fn from_civil(
@@ -22,7 +23,10 @@ impl Timestamp {
         sec: u32,
         micros: u32,
     ) -> Option<Timestamp> {
-        if !(1..=12).contains(&month)
+        // Far beyond any log's dates, and well inside the ±292 000 years that i64 microseconds
+        // hold, so the arithmetic below cannot overflow whatever digits a log held.
+        if !(-MAX_YEAR..=MAX_YEAR).contains(&year)
+            || !(1..=12).contains(&month)
             || day == 0
             || day > days_in_month(year, month)
             || hour > 23

@@ -47,3 +47,13 @@ fn round_trips_many_days() {
         assert_eq!(Timestamp::from_civil(y, m, dd, 0, 0, 0, 0), Some(t));
     }
 }
+
+#[test]
+fn years_too_far_out_are_rejected_not_overflowed() {
+    // Found by fuzzing (a metrics CSV date `5.03.2021602`): years of up to nine digits reached the
+    // day arithmetic and overflowed i64 microseconds.
+    assert_eq!(Timestamp::from_civil(202_160_200, 3, 5, 0, 0, 0, 0), None);
+    assert_eq!(Timestamp::from_civil(i64::MIN, 1, 1, 0, 0, 0, 0), None);
+    assert!(Timestamp::parse("Fri, 23 May 999999999 06:19:48 GMT").is_none());
+    assert!(Timestamp::from_civil(9999, 12, 31, 23, 59, 59, 999_999).is_some());
+}

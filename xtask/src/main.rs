@@ -8,6 +8,7 @@
 //! - `fuzz [SECONDS]`     run every cargo-fuzz target (nightly), SECONDS each (default 60)
 //! - `setup`              only install the tools
 
+mod bench;
 mod serve;
 mod tools;
 
@@ -175,6 +176,7 @@ fn main() -> ExitCode {
             }
         }
         "test" => test(),
+        "bench" => bench::main(&args[1..]),
         "dist" => {
             if tools::ensure_all(false) && trunk_build() {
                 eprintln!("xtask: the page is in {}", root().join("dist").display());
@@ -197,10 +199,11 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | dist | setup [--browser]>\n\n\
+                "usage: cargo xtask <serve [--port N] | test | dist | bench | setup [--browser]>\n\n\
                  serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/\n\
                  test    install what is missing and run every test\n\
                  dist    build the release page into dist/\n\
+                 bench   measure ingest, memory, the CLI and the page (docs/PERFORMANCE.md)\n\
                  setup   install the tools only (--browser: Chromium and ChromeDriver too)"
             );
             if cmd == "help" || cmd == "--help" {

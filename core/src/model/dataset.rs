@@ -81,11 +81,39 @@ const EXTRAS_RECENT: usize = 1 << 14;
 /// The SAS lookup cache is cleared when it grows past this many keys (bounded memory).
 const SAS_SEEN_MAX: usize = 1 << 16;
 
-/// SAS parameter names, as [`SasToken::from_url`] reads them (lower case).
-const SAS_PARAMS: [&str; 20] = [
-    "sv", "ss", "srt", "sp", "st", "se", "sip", "spr", "sr", "si", "sdd", "skoid", "sktid", "skt",
-    "ske", "sks", "skv", "ses", "tn", "sig",
-];
+/// Whether a query parameter name is one [`SasToken::from_url`] reads (any case).
+fn is_sas_param(k: &[u8]) -> bool {
+    if k.is_empty() || k.len() > 5 || !matches!(k[0] | 0x20, b's' | b't') {
+        return false;
+    }
+    let mut l = [0u8; 5];
+    for (d, c) in l.iter_mut().zip(k) {
+        *d = c.to_ascii_lowercase();
+    }
+    matches!(
+        &l[..k.len()],
+        b"sv"
+            | b"ss"
+            | b"srt"
+            | b"sp"
+            | b"st"
+            | b"se"
+            | b"sip"
+            | b"spr"
+            | b"sr"
+            | b"si"
+            | b"sdd"
+            | b"skoid"
+            | b"sktid"
+            | b"skt"
+            | b"ske"
+            | b"sks"
+            | b"skv"
+            | b"ses"
+            | b"tn"
+            | b"sig"
+    )
+}
 
 /// `203.0.113.7:52144` → (`203.0.113.7`, 52144); also `[2001:db8::1]:443`. Only when the text
 /// is exactly address + `:` + port as the port would be printed again, so that the logged text
@@ -105,24 +133,43 @@ fn split_port(s: &str) -> Option<(&str, u16)> {
     (1..=65535).contains(&p).then_some((addr, p as u16))
 }
 
+/// Value of each lower-case hex digit; 0xFF for anything else (upper case included: such ids
+/// are interned so that their text comes back exactly).
+const LOWER_HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The hex digits of `b` appended to `v`; `None` on a non-digit.
+fn hex_into(mut v: u64, b: &[u8]) -> Option<u64> {
+    let mut bad = 0u8;
+    for &c in b {
+        let d = LOWER_HEX[c as usize];
+        bad |= d;
+        v = (v << 4) | (d & 0xF) as u64;
+    }
+    // Every valid digit is below 16, so any 0xFF shows in the high bits.
+    (bad < 16).then_some(v)
+}
+
 fn pack_guid(s: &str) -> Option<[u64; 2]> {
     let b = s.as_bytes();
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None, // upper case or not hex: intern to keep the text exact
-        };
-        v = (v << 4) | d as u128;
-    }
-    Some([(v >> 64) as u64, v as u64])
+    let hi = hex_into(hex_into(hex_into(0, &b[0..8])?, &b[9..13])?, &b[14..18])?;
+    let lo = hex_into(hex_into(0, &b[19..23])?, &b[24..36])?;
+    Some([hi, lo])
 }
 
 fn unpack_guid(p: [u64; 2]) -> String {
@@ -177,6 +224,12 @@ impl Dataset {
         self.strings.get(s)
     }
 
+    /// Reserves room for the events of `bytes` more bytes of log (a record takes at least about
+    /// 200 bytes in the formats that have many).
+    pub fn reserve_for_bytes(&mut self, bytes: u64) {
+        self.events.reserve((bytes / 200) as usize);
+    }
+
     /// Memory held by the index (events, strings, extras, SAS table and the lookup caches), for
     /// benchmarks. The SAS tokens' own strings are few and not counted.
     pub fn heap_bytes(&self) -> usize {
@@ -196,8 +249,11 @@ impl Dataset {
         }
         let mut h = pairs.len() as u64;
         for (f, v) in pairs {
-            h = mix(h ^ ((*f as u64) << 32 | *v as u64));
+            h = (h ^ ((*f as u64) << 32 | *v as u64))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
         }
+        let h = mix(h);
         if self.extras_recent.is_empty() {
             self.extras_recent = vec![(0, 0); EXTRAS_RECENT];
         }
@@ -261,27 +317,40 @@ impl Dataset {
     /// `SasToken::from_url` then [`Dataset::intern_sas`], without parsing a token seen before.
     fn sas_of_url(&mut self, url: &str) -> Option<u32> {
         // The query exactly as `SasToken::from_url` chooses it.
-        let query = match url.find('?') {
+        let b = url.as_bytes();
+        let query = match memchr::memchr(b'?', b) {
             Some(i) => &url[i + 1..],
-            None if url.contains('=') => url,
+            None if memchr::memchr(b'=', b).is_some() => url,
             None => return None,
         };
-        let query = query.split('#').next().unwrap_or("");
+        let query = match memchr::memchr(b'#', query.as_bytes()) {
+            Some(i) => &query[..i],
+            None => query,
+        };
         let mut key = std::mem::take(&mut self.sas_key);
         key.clear();
         let mut cacheable = true;
-        for p in query.split('&') {
+        let mut from = 0;
+        let qb = query.as_bytes();
+        while from <= qb.len() {
+            let to = memchr::memchr(b'&', &qb[from..]).map_or(qb.len(), |i| from + i);
+            // `&` and `=` are ASCII, so these are char boundaries.
+            let p = &query[from..to];
+            from = to + 1;
             let p = p.strip_prefix("amp;").unwrap_or(p);
             if p.is_empty() {
                 continue;
             }
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            if k.contains('%') {
+            let (k, v) = match memchr::memchr(b'=', p.as_bytes()) {
+                Some(i) => (&p[..i], &p[i + 1..]),
+                None => (p, ""),
+            };
+            if memchr::memchr(b'%', k.as_bytes()).is_some() {
                 // A percent-encoded name might decode to a SAS parameter: take the long way.
                 cacheable = false;
                 break;
             }
-            if !SAS_PARAMS.iter().any(|n| k.eq_ignore_ascii_case(n)) {
+            if !is_sas_param(k.as_bytes()) {
                 continue;
             }
             key.push_str(k);

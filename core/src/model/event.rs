@@ -421,8 +421,12 @@ impl<'a> RawEvent<'a> {
     }
 }
 
-/// The fixed-size record the dataset keeps per event (96 bytes; see ARCHITECTURE.md).
+/// The fixed-size record the dataset keeps per event (92 bytes; see ARCHITECTURE.md).
+///
+/// Packed to 4-byte alignment: the 64-bit fields would otherwise pad the record to 96 bytes,
+/// 4 % more index for nothing. Fields are read by value (`ev.time`), never by reference.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(packed(4))]
 pub struct Event {
     pub time: Timestamp,
     pub offset: u64,

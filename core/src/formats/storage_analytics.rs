@@ -124,10 +124,17 @@ impl Iterator for Semis<'_> {
             if self.next >= self.b.len() {
                 return None;
             }
-            let mut w = [0u8; 8];
             let end = (self.next + 8).min(self.b.len());
-            w[..end - self.next].copy_from_slice(&self.b[self.next..end]);
-            let x = u64::from_le_bytes(w) ^ 0x3b3b_3b3b_3b3b_3b3b;
+            let word = match self.b.get(self.next..self.next + 8) {
+                Some(&[a, b, c, d, e, f, g, h]) => [a, b, c, d, e, f, g, h],
+                _ => {
+                    // The last, short word: padded with zeros, which are not `;`.
+                    let mut w = [0u8; 8];
+                    w[..end - self.next].copy_from_slice(&self.b[self.next..end]);
+                    w
+                }
+            };
+            let x = u64::from_le_bytes(word) ^ 0x3b3b_3b3b_3b3b_3b3b;
             // High bit set exactly in the bytes where `x` is zero (no carry crosses a byte).
             self.bits = !(((x & LO7) + LO7) | x | LO7);
             self.base = self.next;

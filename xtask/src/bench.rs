@@ -352,7 +352,7 @@ fn json_num(line: &str, key: &str) -> f64 {
     line.find(&pat)
         .map(|i| &line[i + pat.len()..])
         .and_then(|r| {
-            r.split(|c: char| c == ',' || c == '}' || c == ']')
+            r.split([',', '}', ']'])
                 .next()
                 .and_then(|v| v.trim().parse().ok())
         })
@@ -365,7 +365,7 @@ fn json_nums(line: &str, key: &str) -> Vec<f64> {
     line.match_indices(&pat)
         .filter_map(|(i, _)| {
             line[i + pat.len()..]
-                .split(|c: char| c == ',' || c == '}')
+                .split([',', '}'])
                 .next()
                 .and_then(|v| v.trim().parse().ok())
         })

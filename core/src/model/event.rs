@@ -447,10 +447,11 @@ impl<'a> RawEvent<'a> {
 
 /// The fixed-size record the dataset keeps per event (92 bytes; see ARCHITECTURE.md).
 ///
-/// Packed to 4-byte alignment: the 64-bit fields would otherwise pad the record to 96 bytes,
-/// 4 % more index for nothing. Fields are read by value (`ev.time`), never by reference.
+/// Packed to 4-byte alignment (in declaration order, no padding): the 64-bit fields would
+/// otherwise pad the record to 96 bytes, 4 % more index for nothing. Fields are read by value
+/// (`ev.time`), never by reference.
 #[derive(Clone, Copy, Debug, Default)]
-#[repr(packed(4))]
+#[repr(C, packed(4))]
 pub struct Event {
     pub time: Timestamp,
     pub offset: u64,

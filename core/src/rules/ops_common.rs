@@ -295,7 +295,6 @@ impl History {
     pub fn build(cx: &Context<'_>) -> History {
         let mut h = History::default();
         let done: Vec<(usize, Timestamp)> = primaries(cx)
-            .into_iter()
             .filter(|&(_, i)| is_success(cx.ds.events[i].status))
             .filter_map(|(_, i)| Some((i, time(cx, i)?)))
             .collect();

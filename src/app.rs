@@ -278,28 +278,36 @@ pub fn App() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Reset))
     };
+    // The callbacks handed to the report's components stay the same object while the job does,
+    // so that a new window of table rows re-renders the table only, not every finding.
     let on_query = {
         let send = send.clone();
-        let job = state.job;
-        Callback::from(move |(query, start, count): (TableQuery, u32, u32)| {
-            send.emit(ToWorker::Rows {
-                job,
-                query,
-                start,
-                count,
-            })
-        })
+        use_callback(
+            state.job,
+            move |(query, start, count): (TableQuery, u32, u32), job: &u32| {
+                send.emit(ToWorker::Rows {
+                    job: *job,
+                    query,
+                    start,
+                    count,
+                })
+            },
+        )
     };
     let on_open = {
         let send = send.clone();
-        let job = state.job;
-        Callback::from(move |request: u32| send.emit(ToWorker::Detail { job, request }))
+        use_callback(state.job, move |request: u32, job: &u32| {
+            send.emit(ToWorker::Detail { job: *job, request })
+        })
     };
     let on_evidence = {
         let send = send.clone();
-        let job = state.job;
-        Callback::from(move |(path, line): (String, u64)| {
-            send.emit(ToWorker::DetailAt { job, path, line })
+        use_callback(state.job, move |(path, line): (String, u64), job: &u32| {
+            send.emit(ToWorker::DetailAt {
+                job: *job,
+                path,
+                line,
+            })
         })
     };
     let on_close_detail = {
@@ -308,21 +316,23 @@ pub fn App() -> Html {
     };
     let on_pick_failure = {
         let send = send.clone();
-        let job = state.job;
-        Callback::from(move |r: storage_doctor_core::report::table::FailureRow| {
-            let query = TableQuery {
-                status_class: Some(if r.status == 0 { 0 } else { r.status / 100 }),
-                error_code: (!r.error_code.is_empty()).then(|| r.error_code.clone()),
-                operation: (!r.operation.is_empty()).then(|| r.operation.clone()),
-                ..TableQuery::default()
-            };
-            send.emit(ToWorker::Rows {
-                job,
-                query,
-                start: 0,
-                count: 100,
-            });
-        })
+        use_callback(
+            state.job,
+            move |r: storage_doctor_core::report::table::FailureRow, job: &u32| {
+                let query = TableQuery {
+                    status_class: Some(if r.status == 0 { 0 } else { r.status / 100 }),
+                    error_code: (!r.error_code.is_empty()).then(|| r.error_code.clone()),
+                    operation: (!r.operation.is_empty()).then(|| r.operation.clone()),
+                    ..TableQuery::default()
+                };
+                send.emit(ToWorker::Rows {
+                    job: *job,
+                    query,
+                    start: 0,
+                    count: 100,
+                });
+            },
+        )
     };
     let export = |kind: ExportKind| {
         let send = send.clone();

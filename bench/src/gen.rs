@@ -118,7 +118,7 @@ impl Rng {
 // `OAuth` is the scheme's name, not a repetition of the enum's.
 #[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Auth {
+enum Credential {
     SharedKey,
     /// Token number: one per SAS client and hour.
     Sas(usize),
@@ -237,7 +237,7 @@ struct Req {
     status: u16,
     code: &'static str,
     message: &'static str,
-    auth: Auth,
+    auth: Credential,
     crid: String,
     rid: String,
     /// Client instance (its address).
@@ -293,7 +293,7 @@ impl Req {
         if self.op.name == "PutBlock" {
             params.push(format!("blockid={}", block_id(self.block)));
         }
-        if let Auth::Sas(i) = self.auth {
+        if let Credential::Sas(i) = self.auth {
             params.extend(sas_params(i).into_iter().map(|(k, v)| format!("{k}={v}")));
             params.push(format!("sig={sig}"));
         }
@@ -438,11 +438,11 @@ impl Requests {
         // so their other requests go out with Shared Key from the application behind them.
         let hour = (time.div_euclid(3_600_000_000) % 24) as usize;
         let auth = match caller % 20 {
-            0..=8 => Auth::Sas(caller * 24 + hour),
-            9..=15 => Auth::SharedKey,
-            16..=18 => Auth::OAuth,
-            _ if reads && op.svc == Svc::Blob => Auth::Anonymous,
-            _ => Auth::SharedKey,
+            0..=8 => Credential::Sas(caller * 24 + hour),
+            9..=15 => Credential::SharedKey,
+            16..=18 => Credential::OAuth,
+            _ if reads && op.svc == Svc::Blob => Credential::Anonymous,
+            _ => Credential::SharedKey,
         };
         let condition = (reads && op.svc == Svc::Blob && r.chance(0.03))
             .then(|| format!("If-None-Match=\"0x8DC3C{:010X}\"", r.below(1 << 36)));
@@ -464,7 +464,7 @@ impl Requests {
             port: 49152 + r.below(16_000) as u16,
             ua: match (op.svc, auth) {
                 (Svc::Queue, _) => 9,
-                (_, Auth::Anonymous) => 6,
+                (_, Credential::Anonymous) => 6,
                 _ => caller % 9,
             },
             version: caller % VERSIONS.len(),
@@ -481,7 +481,7 @@ impl Requests {
 fn outcome(
     r: &mut Rng,
     op: &Op,
-    auth: Auth,
+    auth: Credential,
     conditional: bool,
 ) -> (u16, &'static str, &'static str) {
     const OK: (u16, &str, &str) = (200, "", "");
@@ -496,14 +496,14 @@ fn outcome(
             "The server encountered an internal error. Please retry the request.",
         );
     }
-    if x < 60 && auth == Auth::OAuth {
+    if x < 60 && auth == Credential::OAuth {
         return (
             403,
             "AuthorizationPermissionMismatch",
             "This request is not authorized to perform this operation using this permission.",
         );
     }
-    if x < 70 && matches!(auth, Auth::Sas(_)) {
+    if x < 70 && matches!(auth, Credential::Sas(_)) {
         return (403, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.");
     }
     if conditional && x < 2_500 {
@@ -663,18 +663,18 @@ fn storage_analytics(q: &Req, out: &mut String) {
         prefixed(q.auth, "ClientOtherError")
     } else {
         match q.auth {
-            Auth::OAuth if v2 => "OAuthSuccess".into(),
+            Credential::OAuth if v2 => "OAuthSuccess".into(),
             a => prefixed(a, "Success"),
         }
     };
     let auth = match q.auth {
-        Auth::SharedKey => "authenticated",
-        Auth::Sas(_) => "sas",
-        Auth::OAuth if v2 => "bearer",
-        Auth::OAuth => "authenticated",
-        Auth::Anonymous => "anonymous",
+        Credential::SharedKey => "authenticated",
+        Credential::Sas(_) => "sas",
+        Credential::OAuth if v2 => "bearer",
+        Credential::OAuth => "authenticated",
+        Credential::Anonymous => "anonymous",
     };
-    let requester = if matches!(q.auth, Auth::SharedKey | Auth::OAuth) {
+    let requester = if matches!(q.auth, Credential::SharedKey | Credential::OAuth) {
         ACCOUNT
     } else {
         ""
@@ -729,7 +729,7 @@ fn storage_analytics(q: &Req, out: &mut String) {
         q.crid
     );
     if v2 {
-        if q.auth == Auth::OAuth {
+        if q.auth == Credential::OAuth {
             let _ = write!(
                 out,
                 ";\"{oid}\";\"72f988bf-86f1-41af-91ab-2d7cd011db47\";\"{app}\";\"https://storage.azure.com/\";\"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/\";;;",
@@ -753,10 +753,10 @@ const APP_IDS: &[&str] = &[
     "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
 ];
 
-fn prefixed(auth: Auth, class: &str) -> String {
+fn prefixed(auth: Credential, class: &str) -> String {
     match auth {
-        Auth::Sas(_) => format!("SAS{class}"),
-        Auth::Anonymous => format!("Anonymous{class}"),
+        Credential::Sas(_) => format!("SAS{class}"),
+        Credential::Anonymous => format!("Anonymous{class}"),
         _ => class.to_string(),
     }
 }
@@ -784,10 +784,10 @@ fn resource_log(q: &Req, out: &mut String) {
         }
     } else {
         match q.auth {
-            Auth::Sas(_) => "SASSuccess".into(),
-            Auth::Anonymous => "AnonymousSuccess".into(),
-            Auth::OAuth => "OAuthSuccess".into(),
-            Auth::SharedKey => "Success".into(),
+            Credential::Sas(_) => "SASSuccess".into(),
+            Credential::Anonymous => "AnonymousSuccess".into(),
+            Credential::OAuth => "OAuthSuccess".into(),
+            Credential::SharedKey => "Success".into(),
         }
     };
     let class = match q.status {
@@ -798,14 +798,14 @@ fn resource_log(q: &Req, out: &mut String) {
         _ => "Success",
     };
     let identity = match q.auth {
-        Auth::SharedKey => "{\"type\":\"AccountKey\",\"tokenHash\":\"key1(67F8F5A218837386F94E75FC7AAC530CD99957355C86E173D139401AC15D6011)\"}".to_string(),
-        Auth::Sas(i) => format!(
+        Credential::SharedKey => "{\"type\":\"AccountKey\",\"tokenHash\":\"key1(67F8F5A218837386F94E75FC7AAC530CD99957355C86E173D139401AC15D6011)\"}".to_string(),
+        Credential::Sas(i) => format!(
             "{{\"type\":\"SAS\",\"tokenHash\":\"key1(67F8F5A218837386F94E75FC7AAC530CD99957355C86E173D139401AC15D6011),SasSignature({:016X}{:016X}{:032X})\"}}",
             i * 7919,
             i * 104_729,
             i as u128 * 0x9E37_79B9_7F4A_7C15
         ),
-        Auth::OAuth => format!(
+        Credential::OAuth => format!(
             "{{\"type\":\"OAuth\",\"tokenHash\":\"\",\"authorization\":[{{\"action\":\"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{}\",\"roleAssignmentId\":\"ca8af92a-6708-4cdf-a678-bb55d0ff7b80\",\"roleDefinitionId\":\"ba92f5b4-2d11-453d-a403-e96b0029c9fe\",\"principals\":[{{\"id\":\"{}\",\"type\":\"User\"}}],\"denyAssignmentId\":\"\",\"type\":\"RBAC\",\"result\":\"{}\",\"reason\":\"{}\"}}],\"requester\":{{\"appId\":\"{}\",\"audience\":\"https://storage.azure.com/\",\"objectId\":\"{}\",\"tenantId\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\",\"tokenIssuer\":\"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/\"}}}}",
             if matches!(q.op.method, "GET" | "HEAD") { "read" } else { "write" },
             OBJECT_IDS[q.caller % OBJECT_IDS.len()],
@@ -814,7 +814,7 @@ fn resource_log(q: &Req, out: &mut String) {
             APP_IDS[q.ua % APP_IDS.len()],
             OBJECT_IDS[q.caller % OBJECT_IDS.len()],
         ),
-        Auth::Anonymous => "{\"type\":\"Anonymous\"}".to_string(),
+        Credential::Anonymous => "{\"type\":\"Anonymous\"}".to_string(),
     };
     let _ = write!(
         out,
@@ -879,7 +879,7 @@ fn legacy_trace(q: &Req, out: &mut Vec<String>) {
         start,
     );
     let sig = match q.auth {
-        Auth::Sas(i) => sas_signature(i),
+        Credential::Sas(i) => sas_signature(i),
         _ => String::new(),
     };
     line(
@@ -890,7 +890,7 @@ fn legacy_trace(q: &Req, out: &mut Vec<String>) {
         ),
         start,
     );
-    if q.auth == Auth::SharedKey {
+    if q.auth == Credential::SharedKey {
         line(
             "Verbose",
             format!(
@@ -1037,7 +1037,7 @@ fn azure_core(q: &Req, out: &mut String) {
         USER_AGENTS[q.ua],
         rfc1123(q.time)
     );
-    if matches!(q.auth, Auth::SharedKey | Auth::OAuth) {
+    if matches!(q.auth, Credential::SharedKey | Credential::OAuth) {
         out.push_str("Authorization:REDACTED\n");
     }
     let assembly = if q.op.svc == Svc::Queue {

@@ -109,6 +109,7 @@ fn ingest_cmd(args: &[String]) -> Result<(), String> {
         } else {
             let mut ing = Ingest::new();
             ing.begin(path, None).map_err(|e| e.to_string())?;
+            ing.expect_bytes(bytes.len() as u64);
             for c in bytes.chunks(SLICE) {
                 ing.feed(c);
             }
@@ -124,7 +125,7 @@ fn ingest_cmd(args: &[String]) -> Result<(), String> {
         ds = Some(d);
     }
     let ds = ds.expect("ran at least once");
-    let mut diag = (f64::MAX, f64::MAX);
+    let mut diag = (f64::NAN, f64::NAN);
     let mut findings = 0;
     let diag_runs = if args.iter().any(|a| a == "--no-diag") {
         0
@@ -134,6 +135,7 @@ fn ingest_cmd(args: &[String]) -> Result<(), String> {
     for _ in 0..diag_runs {
         let (w0, c0) = (Instant::now(), thread_cpu());
         let report = Report::build(&ds);
+        // `f64::min` ignores the NaN start.
         diag = (
             diag.0.min(w0.elapsed().as_secs_f64()),
             diag.1.min(thread_cpu() - c0),

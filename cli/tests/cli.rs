@@ -302,3 +302,48 @@ fn cors_bad_arguments_exit_two() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn a_large_file_read_in_parallel_gives_the_serial_report() {
+    // Over the 32 MiB from which the CLI splits a file: the scenario's hour of `$logs` repeated
+    // with fresh request ids (repeats of the same id would be duplicates, read serially).
+    let hour = std::fs::read_to_string(
+        scenarios().join("ops-benign-client-other-errors.storage-analytics.log"),
+    )
+    .unwrap();
+    let mut text = String::new();
+    let mut copy = 0u32;
+    while text.len() < 34 << 20 {
+        for line in hour.lines() {
+            // Field 14 is the request id; its first eight hex digits become the copy number.
+            let mut fields: Vec<&str> = line.split(';').collect();
+            let rid = fields.get(13).map(|r| format!("{copy:08x}{}", &r[8..]));
+            if let Some(r) = &rid {
+                fields[13] = r;
+            }
+            text.push_str(&fields.join(";"));
+            text.push('\n');
+        }
+        copy += 1;
+    }
+    let path = std::env::temp_dir().join(format!("storage-doctor-cli-{}.log", std::process::id()));
+    std::fs::write(&path, &text).unwrap();
+    let analyze = |threads: &str| {
+        bin()
+            .args(["analyze", "--format", "json", path.to_str().unwrap()])
+            .env("STORAGE_DOCTOR_THREADS", threads)
+            .output()
+            .expect("binary runs")
+    };
+    let serial = analyze("1");
+    let parallel = analyze("3");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(serial.status.code(), Some(0));
+    let v = json(&serial);
+    assert!(v["inputs"][0]["events"].as_u64().unwrap() > 60_000);
+    assert_eq!(v["inputs"][0]["skipped_total"], 0);
+    assert!(
+        serial.stdout == parallel.stdout,
+        "the parallel read changed the report"
+    );
+}

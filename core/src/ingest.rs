@@ -33,6 +33,8 @@ struct Current {
     inflater: Option<Inflater>,
     /// A zip archive is kept whole, then each entry is read as an input of its own.
     zip: Vec<u8>,
+    /// Size of the input when the caller knows it (see [`Ingest::expect_bytes`]).
+    expected: u64,
 }
 
 /// Largest zip archive read (it is held in memory to reach its central directory).
@@ -93,8 +95,18 @@ impl Ingest {
             head: Vec::new(),
             inflater: None,
             zip: Vec::new(),
+            expected: 0,
         });
         Ok(())
+    }
+
+    /// Tells the size in bytes of the input just begun, when known (a file): the index then
+    /// reserves room for its events once instead of growing step by step. Only address space is
+    /// reserved beyond what the events fill, and it is given back at [`Ingest::finish`].
+    pub fn expect_bytes(&mut self, bytes: u64) {
+        if let Some(cur) = self.current.as_mut() {
+            cur.expected = bytes;
+        }
     }
 
     /// Feeds the next slice of the current input (any size, any split).
@@ -140,6 +152,11 @@ impl Ingest {
         let Some(cur) = self.current.as_mut() else {
             return;
         };
+        if cur.decoder.passes_through() {
+            // UTF-8 once past the first bytes: no copy.
+            self.push_decoded(bytes);
+            return;
+        }
         let mut decoded = std::mem::take(&mut cur.decoded);
         decoded.clear();
         cur.decoder.decode(bytes, &mut decoded);
@@ -173,7 +190,10 @@ impl Ingest {
         let cur = self.current.as_mut().expect("an input is open");
         let text = detection_text(&cur.sample);
         let info = &mut self.ds.inputs[cur.input as usize];
-        let (parser, _) = choose_parser(&text, cur.forced, &cur.options, info);
+        let (parser, format) = choose_parser(&text, cur.forced, &cur.options, info);
+        if format.is_some() {
+            self.ds.reserve_for_bytes(cur.expected);
+        }
         cur.parser = Some(parser);
         let sample = std::mem::take(&mut cur.sample);
         Self::scan(&mut self.ds, cur, &sample);

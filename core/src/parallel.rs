@@ -59,6 +59,7 @@ pub fn ingest_file_from(
         }
     }
     ing.begin(name, format).map_err(|e| e.to_string())?;
+    ing.expect_bytes(size);
     let mut f = File::open(path).map_err(io)?;
     let mut buf = vec![0u8; SLICE_BYTES];
     loop {
@@ -287,6 +288,7 @@ fn read_range(
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(start))?;
     let mut ds = Dataset::new();
+    ds.reserve_for_bytes(end - start);
     let input = ds.add_input(name, "", 0.0);
     let mut parser = fmt.parser_with_options(&BTreeMap::new());
     // Decoded offsets start after the byte-order mark, which only the first range holds.

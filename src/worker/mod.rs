@@ -52,6 +52,10 @@ struct Analysis {
     correlation: Correlation,
     index: RequestIndex,
     report: Report,
+    /// The last table query and its rows in order: scrolling asks for new windows of the same
+    /// query, and filtering and sorting a million rows again for each would cost the worker
+    /// most of a frame's time.
+    order: Option<(TableQuery, Vec<u32>)>,
 }
 
 #[derive(Default)]
@@ -190,6 +194,7 @@ impl IngestWorker {
             correlation,
             index,
             report,
+            order: None,
         });
     }
 
@@ -290,8 +295,13 @@ impl Worker for IngestWorker {
                 start,
                 count,
             } => {
-                let Some(a) = self.analysis(job) else { return };
-                let order = a.index.query(&a.ds, &query);
+                let Some(a) = self.done.as_mut().filter(|a| a.job == job) else {
+                    return;
+                };
+                if a.order.as_ref().is_none_or(|(q, _)| *q != query) {
+                    a.order = Some((query.clone(), a.index.query(&a.ds, &query)));
+                }
+                let order = a.order.as_ref().map_or(&[][..], |(_, o)| o.as_slice());
                 let end = (start as usize + count as usize).min(order.len());
                 let rows = order
                     .get(start as usize..end)
@@ -383,7 +393,3 @@ impl Worker for IngestWorker {
         }
     }
 }
-
-// Keep the unused-import lint honest on native builds, where TableQuery is only named in types.
-#[allow(dead_code)]
-fn _query_type(_: TableQuery) {}

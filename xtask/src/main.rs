@@ -8,6 +8,7 @@
 //! - `fuzz [SECONDS] [TARGET...]` run the cargo-fuzz targets (nightly), SECONDS each (default 60)
 //! - `setup`              only install the tools
 
+mod bench;
 mod encode;
 mod fuzz;
 mod postbuild;
@@ -219,6 +220,7 @@ fn main() -> ExitCode {
         }
         "test" => test(),
         "fuzz" => fuzz::main(&args[1..]),
+        "bench" => bench::main(&args[1..]),
         "dist" => {
             let single = args.iter().any(|a| a == "--single-file");
             if tools::ensure_all(false) && trunk_build() && (!single || single_file()) {
@@ -242,17 +244,12 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | dist [--single-file] | setup [--browser] | fuzz [SECONDS] [TARGET...]>
-
-\
-                 serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/
-\
-                 test    install what is missing and run every test
-\
-                 dist    build the release page into dist/ (--single-file: also dist-single/storage-doctor.html)
-\
-                 setup   install the tools only (--browser: Chromium and ChromeDriver too)
-\
+                "usage: cargo xtask <serve [--port N] | test | dist [--single-file] | bench [...] | setup [--browser] | fuzz [SECONDS] [TARGET...]>\n\n\
+                 serve   install what is missing, build the page, serve it on http://127.0.0.1:8080/\n\
+                 test    install what is missing and run every test\n\
+                 dist    build the release page into dist/ (--single-file: also dist-single/storage-doctor.html)\n\
+                 bench   measure ingest, memory, the CLI and the page (docs/PERFORMANCE.md)\n\
+                 setup   install the tools only (--browser: Chromium and ChromeDriver too)\n\
                  fuzz    run the fuzz targets (nightly), SECONDS each (default 60); see docs/FUZZING.md"
             );
             if cmd == "help" || cmd == "--help" {

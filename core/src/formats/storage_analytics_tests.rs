@@ -468,3 +468,23 @@ fn throughput_parser_only() {
         sink.0
     );
 }
+
+#[test]
+fn separator_scan_finds_every_semicolon() {
+    let lines = [
+        "",
+        ";",
+        ";;;;;;;;;;;;;;;;;",
+        "1.0;2024-03-05T02:00:01.1234567Z;PutBlob;Success;201",
+        "no separator at all, but longer than one word of eight bytes",
+        "é;ü;\u{1F600};x;;;&amp;;\"q;\";end;",
+    ];
+    for l in lines {
+        let want: Vec<usize> = memchr::memchr_iter(b';', l.as_bytes()).collect();
+        assert_eq!(
+            super::Semis::new(l.as_bytes()).collect::<Vec<_>>(),
+            want,
+            "{l:?}"
+        );
+    }
+}

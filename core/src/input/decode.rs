@@ -48,6 +48,12 @@ impl Decoder {
         self.bom_len
     }
 
+    /// True when [`Decoder::decode`] would append its input unchanged (UTF-8 decided, nothing
+    /// held back), so a caller may use the bytes as they are instead of copying them.
+    pub fn passes_through(&self) -> bool {
+        self.encoding == Some(Encoding::Utf8) && self.carry.is_empty()
+    }
+
     /// Converts `input` to UTF-8, appending to `out`. UTF-8 input is passed through unchanged
     /// (invalid sequences are dealt with per line by the scanner).
     pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) {

@@ -81,11 +81,39 @@ const EXTRAS_RECENT: usize = 1 << 14;
 /// The SAS lookup cache is cleared when it grows past this many keys (bounded memory).
 const SAS_SEEN_MAX: usize = 1 << 16;
 
-/// SAS parameter names, as [`SasToken::from_url`] reads them (lower case).
-const SAS_PARAMS: [&str; 20] = [
-    "sv", "ss", "srt", "sp", "st", "se", "sip", "spr", "sr", "si", "sdd", "skoid", "sktid", "skt",
-    "ske", "sks", "skv", "ses", "tn", "sig",
-];
+/// Whether a query parameter name is one [`SasToken::from_url`] reads (any case).
+fn is_sas_param(k: &[u8]) -> bool {
+    if k.is_empty() || k.len() > 5 || !matches!(k[0] | 0x20, b's' | b't') {
+        return false;
+    }
+    let mut l = [0u8; 5];
+    for (d, c) in l.iter_mut().zip(k) {
+        *d = c.to_ascii_lowercase();
+    }
+    matches!(
+        &l[..k.len()],
+        b"sv"
+            | b"ss"
+            | b"srt"
+            | b"sp"
+            | b"st"
+            | b"se"
+            | b"sip"
+            | b"spr"
+            | b"sr"
+            | b"si"
+            | b"sdd"
+            | b"skoid"
+            | b"sktid"
+            | b"skt"
+            | b"ske"
+            | b"sks"
+            | b"skv"
+            | b"ses"
+            | b"tn"
+            | b"sig"
+    )
+}
 
 /// `203.0.113.7:52144` → (`203.0.113.7`, 52144); also `[2001:db8::1]:443`. Only when the text
 /// is exactly address + `:` + port as the port would be printed again, so that the logged text
@@ -105,24 +133,43 @@ fn split_port(s: &str) -> Option<(&str, u16)> {
     (1..=65535).contains(&p).then_some((addr, p as u16))
 }
 
+/// Value of each lower-case hex digit; 0xFF for anything else (upper case included: such ids
+/// are interned so that their text comes back exactly).
+const LOWER_HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The hex digits of `b` appended to `v`; `None` on a non-digit.
+fn hex_into(mut v: u64, b: &[u8]) -> Option<u64> {
+    let mut bad = 0u8;
+    for &c in b {
+        let d = LOWER_HEX[c as usize];
+        bad |= d;
+        v = (v << 4) | (d & 0xF) as u64;
+    }
+    // Every valid digit is below 16, so any 0xFF shows in the high bits.
+    (bad < 16).then_some(v)
+}
+
 fn pack_guid(s: &str) -> Option<[u64; 2]> {
     let b = s.as_bytes();
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None, // upper case or not hex: intern to keep the text exact
-        };
-        v = (v << 4) | d as u128;
-    }
-    Some([(v >> 64) as u64, v as u64])
+    let hi = hex_into(hex_into(hex_into(0, &b[0..8])?, &b[9..13])?, &b[14..18])?;
+    let lo = hex_into(hex_into(0, &b[19..23])?, &b[24..36])?;
+    Some([hi, lo])
 }
 
 fn unpack_guid(p: [u64; 2]) -> String {
@@ -177,6 +224,12 @@ impl Dataset {
         self.strings.get(s)
     }
 
+    /// Reserves room for the events of `bytes` more bytes of log (a record takes at least about
+    /// 200 bytes in the formats that have many).
+    pub fn reserve_for_bytes(&mut self, bytes: u64) {
+        self.events.reserve((bytes / 200) as usize);
+    }
+
     /// Memory held by the index (events, strings, extras, SAS table and the lookup caches), for
     /// benchmarks. The SAS tokens' own strings are few and not counted.
     pub fn heap_bytes(&self) -> usize {
@@ -196,8 +249,11 @@ impl Dataset {
         }
         let mut h = pairs.len() as u64;
         for (f, v) in pairs {
-            h = mix(h ^ ((*f as u64) << 32 | *v as u64));
+            h = (h ^ ((*f as u64) << 32 | *v as u64))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
         }
+        let h = mix(h);
         if self.extras_recent.is_empty() {
             self.extras_recent = vec![(0, 0); EXTRAS_RECENT];
         }
@@ -261,27 +317,40 @@ impl Dataset {
     /// `SasToken::from_url` then [`Dataset::intern_sas`], without parsing a token seen before.
     fn sas_of_url(&mut self, url: &str) -> Option<u32> {
         // The query exactly as `SasToken::from_url` chooses it.
-        let query = match url.find('?') {
+        let b = url.as_bytes();
+        let query = match memchr::memchr(b'?', b) {
             Some(i) => &url[i + 1..],
-            None if url.contains('=') => url,
+            None if memchr::memchr(b'=', b).is_some() => url,
             None => return None,
         };
-        let query = query.split('#').next().unwrap_or("");
+        let query = match memchr::memchr(b'#', query.as_bytes()) {
+            Some(i) => &query[..i],
+            None => query,
+        };
         let mut key = std::mem::take(&mut self.sas_key);
         key.clear();
         let mut cacheable = true;
-        for p in query.split('&') {
+        let mut from = 0;
+        let qb = query.as_bytes();
+        while from <= qb.len() {
+            let to = memchr::memchr(b'&', &qb[from..]).map_or(qb.len(), |i| from + i);
+            // `&` and `=` are ASCII, so these are char boundaries.
+            let p = &query[from..to];
+            from = to + 1;
             let p = p.strip_prefix("amp;").unwrap_or(p);
             if p.is_empty() {
                 continue;
             }
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            if k.contains('%') {
+            let (k, v) = match memchr::memchr(b'=', p.as_bytes()) {
+                Some(i) => (&p[..i], &p[i + 1..]),
+                None => (p, ""),
+            };
+            if memchr::memchr(b'%', k.as_bytes()).is_some() {
                 // A percent-encoded name might decode to a SAS parameter: take the long way.
                 cacheable = false;
                 break;
             }
-            if !SAS_PARAMS.iter().any(|n| k.eq_ignore_ascii_case(n)) {
+            if !is_sas_param(k.as_bytes()) {
                 continue;
             }
             key.push_str(k);
@@ -751,11 +820,94 @@ mod tests {
 
     #[test]
     fn event_record_stays_small() {
-        assert!(
-            std::mem::size_of::<Event>() <= 96,
-            "{}",
-            std::mem::size_of::<Event>()
+        // The index budget is 100 bytes per event, strings included (docs/PERFORMANCE.md).
+        assert_eq!(std::mem::size_of::<Event>(), 92);
+    }
+
+    #[test]
+    fn caller_port_round_trips_and_only_exact_forms_split() {
+        let mut ds = Dataset::new();
+        let i = ds.add_input("x.log", "test", 1.0);
+        for ip in [
+            "203.0.113.7:52144",
+            "[2001:db8::1]:443",
+            "2001:db8::1",
+            "203.0.113.7",
+            "203.0.113.7:0",
+            "203.0.113.7:080",
+            "203.0.113.7:70000",
+            "host.example:8080",
+        ] {
+            ds.sink(i)
+                .event(RawEvent::default().with(Field::CallerIp, ip));
+        }
+        let shown: Vec<String> = ds
+            .iter()
+            .map(|v| v.caller_ip().unwrap().into_owned())
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "203.0.113.7:52144",
+                "[2001:db8::1]:443",
+                "2001:db8::1",
+                "203.0.113.7",
+                "203.0.113.7:0",
+                "203.0.113.7:080",
+                "203.0.113.7:70000",
+                "host.example:8080",
+            ]
         );
+        assert_eq!(ds.view(0).extra(Field::CallerIp), Some("203.0.113.7"));
+        assert_eq!(ds.view(1).extra(Field::CallerIp), Some("[2001:db8::1]"));
+        assert_eq!(ds.view(7).extra(Field::CallerIp), Some("host.example:8080"));
+        // The address is stored once, whatever the port.
+        assert_eq!(ds.view(0).ev.extras, ds.view(3).ev.extras);
+    }
+
+    #[test]
+    fn repeated_values_skip_redaction_only_when_they_are_clean() {
+        let mut ds = Dataset::new();
+        let i = ds.add_input("x.log", "test", 1.0);
+        let secret = "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sig=c2VjcmV0c2lnbmF0dXJl";
+        for _ in 0..3 {
+            ds.sink(i).event(RawEvent {
+                resource: "/a/c/b".into(),
+                ..RawEvent::default().with(Field::Detail, secret)
+            });
+        }
+        for v in ds.iter() {
+            assert!(!v.extra(Field::Detail).unwrap().contains("c2VjcmV0"));
+        }
+        // The raw text is never interned, so it can never be found clean.
+        assert!(ds.strings.find(secret).is_none());
+    }
+
+    #[test]
+    fn sas_lookups_by_key_agree_with_parsing_every_url() {
+        let urls = [
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&se=2024-01-01&sig=AAAA",
+            "https://a.blob.core.windows.net/c/b?sp=r&sv=2022-11-02&se=2024-01-01&sig=AAAA",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&amp;sp=r&amp;se=2024-01-01&amp;sig=AAAA",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&se=2024-01-01%3A00&sig=BBBB",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&se=2024-01-01&sig=XXXXX",
+            "https://a.blob.core.windows.net/c/b?SV=2022-11-02&sp=r&se=2024-01-01&sig=AAAA",
+            "https://a.blob.core.windows.net/c/b?s%76=2022-11-02&sp=r&se=2024-01-01&sig=AAAA",
+            "https://a.blob.core.windows.net/c/b?comp=list&restype=container",
+            "https://a.blob.core.windows.net/c/b?sp=r",
+            "sv=2022-11-02&se=2024-01-01",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-01-01#sig=x",
+        ];
+        let mut fast = Dataset::new();
+        let mut slow = Dataset::new();
+        for round in 0..2 {
+            for u in urls {
+                let a = fast.sas_of_url(u);
+                let b = SasToken::from_url(u).map(|t| slow.intern_sas(t));
+                assert_eq!(a, b, "{u} (round {round})");
+            }
+        }
+        assert_eq!(fast.sas, slow.sas);
     }
 
     #[test]

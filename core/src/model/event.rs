@@ -71,6 +71,14 @@ impl Service {
 
     /// From a service-type word (`blob`, `Queue`, `StorageTableLogs`…).
     pub fn from_word(w: &str) -> Service {
+        // The words logs write on every row, without lower-casing a copy.
+        match w {
+            "blob" => return Service::Blob,
+            "queue" => return Service::Queue,
+            "table" => return Service::Table,
+            "file" => return Service::File,
+            _ => {}
+        }
         let w = w.to_ascii_lowercase();
         if w.contains("blob") {
             Service::Blob
@@ -188,6 +196,14 @@ impl AuthKind {
     /// From the words server logs use (`authenticated`, `sas`, `bearer`, `AccountKey`, `OAuth`,
     /// `TrustedAccessSas`, `Anonymous`…).
     pub fn from_word(w: &str) -> AuthKind {
+        // The words logs write on every row, without lower-casing a copy.
+        match w {
+            "SAS" | "sas" => return AuthKind::Sas,
+            "AccountKey" | "authenticated" => return AuthKind::SharedKey,
+            "OAuth" | "bearer" => return AuthKind::OAuth,
+            "Anonymous" | "anonymous" => return AuthKind::Anonymous,
+            _ => {}
+        }
         let w = w.to_ascii_lowercase();
         if w.contains("sas") {
             AuthKind::Sas
@@ -225,6 +241,14 @@ pub enum ResponseType {
 impl ResponseType {
     /// From a `$logs` request-status or ResponseType value; strips `Anonymous`/`SAS` prefixes.
     pub fn parse(s: &str) -> ResponseType {
+        // The values logs write on most rows, without the prefix searches below.
+        match s {
+            "Success" | "SASSuccess" | "OAuthSuccess" | "AnonymousSuccess" => {
+                return ResponseType::Success
+            }
+            "ClientOtherError" => return ResponseType::ClientOtherError,
+            _ => {}
+        }
         let t = s
             .trim()
             .trim_start_matches("Anonymous")
@@ -424,8 +448,13 @@ impl<'a> RawEvent<'a> {
     }
 }
 
-/// The fixed-size record the dataset keeps per event (96 bytes; see ARCHITECTURE.md).
+/// The fixed-size record the dataset keeps per event (92 bytes; see ARCHITECTURE.md).
+///
+/// Packed to 4-byte alignment (in declaration order, no padding): the 64-bit fields would
+/// otherwise pad the record to 96 bytes, 4 % more index for nothing. Fields are read by value
+/// (`ev.time`), never by reference.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C, packed(4))]
 pub struct Event {
     pub time: Timestamp,
     pub offset: u64,

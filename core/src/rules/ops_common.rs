@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use super::{Confidence, Context, Evidence, Finding, Level, Severity};
-use crate::correlate::Request;
 use crate::model::{EventView, Field, Method, Service, SourceKind, Timestamp};
 
 pub(crate) fn confidence(level: Level, raise_with: &str) -> Confidence {
@@ -108,14 +107,8 @@ pub(crate) fn services(cx: &Context<'_>, evidence: &[Evidence]) -> Vec<Service> 
 }
 
 /// The observation that speaks for every attempt of every request, with its request index.
-pub(crate) fn primaries(cx: &Context<'_>) -> Vec<(u32, usize)> {
-    let mut out = Vec::with_capacity(cx.correlation.requests.len());
-    for (r, req) in cx.correlation.requests.iter().enumerate() {
-        for a in req.attempts() {
-            out.push((r as u32, Request::primary(cx.ds, a) as usize));
-        }
-    }
-    out
+pub(crate) fn primaries<'a>(cx: &Context<'a>) -> impl Iterator<Item = (u32, usize)> + 'a {
+    cx.correlation.primaries(cx.ds).iter().copied()
 }
 
 /// An event's time on the service's clock.
@@ -302,7 +295,6 @@ impl History {
     pub fn build(cx: &Context<'_>) -> History {
         let mut h = History::default();
         let done: Vec<(usize, Timestamp)> = primaries(cx)
-            .into_iter()
             .filter(|&(_, i)| is_success(cx.ds.events[i].status))
             .filter_map(|(_, i)| Some((i, time(cx, i)?)))
             .collect();
@@ -352,22 +344,31 @@ pub(crate) struct Race {
     pub probe: Option<usize>,
 }
 
-/// Container-level requests (checks and creates) per container key, for [`race_for`].
-pub(crate) struct ContainerActivity(HashMap<String, Vec<usize>>);
+/// Container-level requests (checks and creates) per container key, for [`race_for`]; the
+/// creates that got a response also on their own, in the same order (a busy container sees
+/// thousands of listings, and each failed write would otherwise walk them all).
+pub(crate) struct ContainerActivity {
+    all: HashMap<String, Vec<usize>>,
+    creates: HashMap<String, Vec<usize>>,
+}
 
 impl ContainerActivity {
     pub fn build(cx: &Context<'_>) -> ContainerActivity {
-        let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut all: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut creates: HashMap<String, Vec<usize>> = HashMap::new();
         for (_, i) in primaries(cx) {
             let v = cx.ds.view(i);
             if !is_container_level(&v) {
                 continue;
             }
             if let Some(k) = container_key(v.resource()) {
-                m.entry(k).or_default().push(i);
+                if is_container_create(&v) && v.ev.status != 0 {
+                    creates.entry(k.clone()).or_default().push(i);
+                }
+                all.entry(k).or_default().push(i);
             }
         }
-        ContainerActivity(m)
+        ContainerActivity { all, creates }
     }
 }
 
@@ -376,11 +377,11 @@ pub(crate) fn race_for(cx: &Context<'_>, act: &ContainerActivity, w: usize) -> O
     let pm = parent_missing(&v)?;
     let (ws, we) = span(cx, w)?;
     let mine = cx.correlation.request_of.get(w).copied();
-    let list = act.0.get(&pm.key)?;
-    for &c in list {
-        let cv = cx.ds.view(c);
+    let creates = act.creates.get(&pm.key)?;
+    let list = act.all.get(&pm.key)?;
+    for &c in creates {
         let r = cx.correlation.request_of.get(c).copied();
-        if r == mine || !is_container_create(&cv) || cv.ev.status == 0 {
+        if r == mine {
             continue;
         }
         let Some((cs, ce)) = span(cx, c) else {

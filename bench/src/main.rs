@@ -169,10 +169,7 @@ fn rule_profile(ds: &storage_doctor_core::model::Dataset) {
     let c0 = thread_cpu();
     let correlation = Correlation::build(ds);
     eprintln!("  correlation {:.4}", thread_cpu() - c0);
-    let cx = Context {
-        ds,
-        correlation: &correlation,
-    };
+    let cx = Context::new(ds, &correlation);
     for r in registry() {
         let c0 = thread_cpu();
         let n = r.run(&cx).len();

@@ -343,24 +343,48 @@ fn is_observer(k: SourceKind) -> bool {
 }
 
 /// Event indices grouped by their root in `dsu`, each group in time order.
-fn groups(ds: &Dataset, dsu: &mut Dsu) -> Vec<Vec<u32>> {
+/// The events of each set of `dsu`, each set in time order, the sets ordered by root: one flat
+/// array and its offsets rather than a vector per set (a large server log has as many sets as
+/// rows, and allocating each one cost more than the sort).
+struct Groups {
+    members: Vec<u32>,
+    /// Start of each set in `members`, plus its end.
+    starts: Vec<u32>,
+}
+
+impl Groups {
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn get(&self, k: usize) -> &[u32] {
+        &self.members[self.starts[k] as usize..self.starts[k + 1] as usize]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        self.starts
+            .windows(2)
+            .map(|w| &self.members[w[0] as usize..w[1] as usize])
+    }
+}
+
+fn groups(ds: &Dataset, dsu: &mut Dsu) -> Groups {
     let n = ds.events.len();
     let roots: Vec<u32> = (0..n as u32).map(|i| dsu.find(i)).collect();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by_key(|&i| (roots[i as usize], ds.events[i as usize].time, i));
-    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut members: Vec<u32> = (0..n as u32).collect();
+    // The index is part of the key, so an unstable sort gives the one order.
+    members.sort_unstable_by_key(|&i| (roots[i as usize], ds.events[i as usize].time, i));
+    let mut starts: Vec<u32> = Vec::new();
     let mut last = u32::MAX;
-    for i in order {
+    for (pos, &i) in members.iter().enumerate() {
         let r = roots[i as usize];
-        if r != last || out.is_empty() {
-            out.push(Vec::new());
+        if r != last || starts.is_empty() {
+            starts.push(pos as u32);
             last = r;
         }
-        if let Some(g) = out.last_mut() {
-            g.push(i);
-        }
     }
-    out
+    starts.push(n as u32);
+    Groups { members, starts }
 }
 
 impl Correlation {
@@ -370,8 +394,10 @@ impl Correlation {
         let mut at = Dsu::new(n);
 
         // 1. Ids.
-        let mut by_rid: IdMap<u32> = IdMap::default();
-        let mut by_crid: IdMap<u32> = IdMap::default();
+        // Sized for one id per event up front: growing a table of millions rehashes it
+        // several times over.
+        let mut by_rid: IdMap<u32> = IdMap::with_capacity_and_hasher(n, Default::default());
+        let mut by_crid: IdMap<u32> = IdMap::with_capacity_and_hasher(n, Default::default());
         let mut rids: Vec<Option<IdKey>> = Vec::with_capacity(n);
         let mut crids: Vec<Option<IdKey>> = Vec::with_capacity(n);
         for v in ds.iter() {
@@ -509,7 +535,7 @@ impl Correlation {
         // 4. Inside each request, observations without a service request id join the nearest
         //    compatible attempt that this input has not already observed.
         let request_groups = groups(ds, &mut rq);
-        for g in &request_groups {
+        for g in request_groups.iter() {
             if g.len() < 2 || g.len() > MAX_PAIRWISE {
                 continue;
             }
@@ -558,7 +584,7 @@ impl Correlation {
         // Requests in dataset order (time order once the dataset is finished).
         order.sort_by_key(|&(_, first)| first);
         for (k, _) in order {
-            let g = &request_groups[k];
+            let g = request_groups.get(k);
             let r = requests.len() as u32;
             if let [i] = g[..] {
                 // Most rows of a large server log are requests seen once.
@@ -668,11 +694,7 @@ impl Correlation {
 /// Skew per observing input: the median of (observer time − server time) over id-joined pairs
 /// (pairs joined by the service request id preferred over those joined by client request id
 /// only), else the median of (request `x-ms-date` − response `Date`).
-fn estimate_skew(
-    ds: &Dataset,
-    groups: &[Vec<u32>],
-    rids: &[Option<IdKey>],
-) -> Vec<ClockSkewEstimate> {
+fn estimate_skew(ds: &Dataset, groups: &Groups, rids: &[Option<IdKey>]) -> Vec<ClockSkewEstimate> {
     #[derive(Default)]
     struct Pairs {
         by_rid: Vec<f64>,
@@ -680,7 +702,7 @@ fn estimate_skew(
         by_dates: Vec<f64>,
     }
     let mut per_input: Vec<Pairs> = (0..ds.inputs.len()).map(|_| Pairs::default()).collect();
-    for g in groups {
+    for g in groups.iter() {
         let observed = g.iter().any(|&i| is_observer(ds.events[i as usize].source));
         if !observed {
             continue;

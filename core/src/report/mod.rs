@@ -67,10 +67,7 @@ impl Report {
     /// Correlates, runs every rule, and summarises.
     pub fn build(ds: &Dataset) -> Report {
         let correlation = Correlation::build(ds);
-        let cx = Context {
-            ds,
-            correlation: &correlation,
-        };
+        let cx = Context::new(ds, &correlation);
         let findings = rules::run_all(&cx);
         Report {
             version: 1,

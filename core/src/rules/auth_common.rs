@@ -245,9 +245,6 @@ pub(crate) mod testkit {
 
     pub fn run(rule: &dyn Rule, ds: &Dataset) -> Vec<Finding> {
         let c = Correlation::build(ds);
-        rule.run(&Context {
-            ds,
-            correlation: &c,
-        })
+        rule.run(&Context::new(ds, &c))
     }
 }

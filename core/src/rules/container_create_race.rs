@@ -4,7 +4,7 @@
 
 use super::ops_common::{
     confidence, container_word, finding, human_secs, parent_missing, primaries, race_for, services,
-    short_name, span, time, ContainerActivity, History, Seen,
+    short_name, span, time, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -20,8 +20,8 @@ impl Rule for ContainerCreateRace {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let activity = ContainerActivity::build(cx);
-        let history = History::build(cx);
+        let activity = cx.activity();
+        let history = cx.history();
         let mut evidence = Vec::new();
         let mut writes: Vec<usize> = Vec::new();
         let mut cited: Vec<usize> = Vec::new();

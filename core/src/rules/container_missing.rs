@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_key, container_word, finding, parent_missing, primaries, race_for,
-    services, short_name, time, ContainerActivity, History, Seen,
+    services, short_name, time, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -33,8 +33,8 @@ impl Rule for ContainerMissing {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let activity = ContainerActivity::build(cx);
-        let history = History::build(cx);
+        let activity = cx.activity();
+        let history = cx.history();
         let mut missing: Vec<Missing> = Vec::new();
         for (r, i) in primaries(cx) {
             let v = cx.ds.view(i);

@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_key, finding, human_secs, primaries, race_for, services, short_name,
-    time, who, ContainerActivity, History, Seen,
+    time, who, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -55,11 +55,11 @@ impl Rule for DeletedEarlier {
         Severity::Warning
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let history = History::build(cx);
+        let history = cx.history();
         if history.deletes.is_empty() {
             return Vec::new();
         }
-        let activity = ContainerActivity::build(cx);
+        let activity = cx.activity();
         let mut evidence = Vec::new();
         let mut failing: Vec<usize> = Vec::new();
         let mut deletes_cited: Vec<usize> = Vec::new();

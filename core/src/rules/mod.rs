@@ -170,10 +170,53 @@ impl Finding {
     }
 }
 
-/// What every rule sees.
+/// What every rule sees, and the indexes several rules share: each is built on first use and
+/// kept, so a log of millions of rows is walked once per index rather than once per rule.
 pub struct Context<'a> {
     pub ds: &'a Dataset,
     pub correlation: &'a Correlation,
+    activity: std::sync::OnceLock<ops_common::ContainerActivity>,
+    history: std::sync::OnceLock<ops_common::History>,
+    auth_failed: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(ds: &'a Dataset, correlation: &'a Correlation) -> Context<'a> {
+        Context {
+            ds,
+            correlation,
+            activity: std::sync::OnceLock::new(),
+            history: std::sync::OnceLock::new(),
+            auth_failed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Container-level requests per container (the container-create race test needs them).
+    pub(crate) fn activity(&self) -> &ops_common::ContainerActivity {
+        self.activity
+            .get_or_init(|| ops_common::ContainerActivity::build(self))
+    }
+
+    /// Successful deletes and creates per key.
+    pub(crate) fn history(&self) -> &ops_common::History {
+        self.history
+            .get_or_init(|| ops_common::History::build(self))
+    }
+
+    /// The events an authentication or authorization failure can be read from
+    /// ([`crate::knowledge::auth_failure::classify`] says something), in event order: the
+    /// eleven 403 rules look only at these.
+    pub(crate) fn auth_failures(&self) -> impl Iterator<Item = crate::model::EventView<'a>> + '_ {
+        let ds = self.ds;
+        self.auth_failed
+            .get_or_init(|| {
+                (0..ds.events.len())
+                    .filter(|&i| crate::knowledge::auth_failure::classify(&ds.view(i)).is_some())
+                    .collect()
+            })
+            .iter()
+            .map(move |&i| ds.view(i))
+    }
 }
 
 /// A diagnosis rule.

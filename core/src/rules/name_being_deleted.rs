@@ -23,7 +23,7 @@ impl Rule for NameBeingDeleted {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let history = History::build(cx);
+        let history = cx.history();
         let mut evidence = Vec::new();
         let mut failing: Vec<usize> = Vec::new();
         let mut names: Vec<String> = Vec::new();

@@ -344,63 +344,86 @@ pub(crate) struct Race {
     pub probe: Option<usize>,
 }
 
-/// Container-level requests (checks and creates) per container key, for [`race_for`]; the
-/// creates that got a response also on their own, in the same order (a busy container sees
-/// thousands of listings, and each failed write would otherwise walk them all).
+/// The container creates that got a response, per container key, each with what the race test
+/// needs precomputed: its span on the service's clock, its request, and the existence check
+/// the same request made before it. A busy container sees thousands of listings and a failing
+/// writer may send thousands of writes, so nothing here is searched per write.
 pub(crate) struct ContainerActivity {
-    all: HashMap<String, Vec<usize>>,
-    creates: HashMap<String, Vec<usize>>,
+    creates: HashMap<String, Vec<CreateInFlight>>,
+}
+
+struct CreateInFlight {
+    create: usize,
+    request: Option<u32>,
+    start: Timestamp,
+    end: Timestamp,
+    probe: Option<(usize, Timestamp)>,
 }
 
 impl ContainerActivity {
     pub fn build(cx: &Context<'_>) -> ContainerActivity {
-        let mut all: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut creates: HashMap<String, Vec<usize>> = HashMap::new();
+        // Container-level requests per key, in request order, as (event, request).
+        let mut all: HashMap<String, Vec<(usize, Option<u32>)>> = HashMap::new();
         for (_, i) in primaries(cx) {
             let v = cx.ds.view(i);
             if !is_container_level(&v) {
                 continue;
             }
             if let Some(k) = container_key(v.resource()) {
-                if is_container_create(&v) && v.ev.status != 0 {
-                    creates.entry(k.clone()).or_default().push(i);
-                }
-                all.entry(k).or_default().push(i);
+                all.entry(k)
+                    .or_default()
+                    .push((i, cx.correlation.request_of.get(i).copied()));
             }
         }
-        ContainerActivity { all, creates }
+        let mut creates: HashMap<String, Vec<CreateInFlight>> = HashMap::new();
+        for (key, list) in all {
+            let mut out = Vec::new();
+            for &(c, request) in &list {
+                let v = cx.ds.view(c);
+                if !is_container_create(&v) || v.ev.status == 0 {
+                    continue;
+                }
+                let Some((start, end)) = span(cx, c) else {
+                    continue;
+                };
+                // The first check of the same request that happened before the create.
+                let probe = list.iter().find_map(|&(p, r)| {
+                    if p == c || r != request || is_container_create(&cx.ds.view(p)) {
+                        return None;
+                    }
+                    time(cx, p).filter(|t| *t <= start).map(|t| (p, t))
+                });
+                out.push(CreateInFlight {
+                    create: c,
+                    request,
+                    start,
+                    end,
+                    probe,
+                });
+            }
+            if !out.is_empty() {
+                creates.insert(key, out);
+            }
+        }
+        ContainerActivity { creates }
     }
 }
 
 pub(crate) fn race_for(cx: &Context<'_>, act: &ContainerActivity, w: usize) -> Option<Race> {
     let v = cx.ds.view(w);
     let pm = parent_missing(&v)?;
+    let creates = act.creates.get(&pm.key)?;
     let (ws, we) = span(cx, w)?;
     let mine = cx.correlation.request_of.get(w).copied();
-    let creates = act.creates.get(&pm.key)?;
-    let list = act.all.get(&pm.key)?;
-    for &c in creates {
-        let r = cx.correlation.request_of.get(c).copied();
-        if r == mine {
-            continue;
-        }
-        let Some((cs, ce)) = span(cx, c) else {
-            continue;
-        };
+    creates
+        .iter()
         // The whole container request (its existence check included) began before the write's
         // 404 came back, and its create finished after the write was sent.
-        let probe = list.iter().copied().find(|&p| {
-            p != c
-                && cx.correlation.request_of.get(p).copied() == r
-                && !is_container_create(&cx.ds.view(p))
-                && time(cx, p).is_some_and(|t| t <= cs)
-        });
-        let rs = probe.and_then(|p| time(cx, p)).unwrap_or(cs);
-        if rs <= we && ce >= ws {
-            return Some(Race { create: c, probe });
-        }
-    }
-    None
+        .find(|c| c.request != mine && c.probe.map_or(c.start, |(_, t)| t) <= we && c.end >= ws)
+        .map(|c| Race {
+            create: c.create,
+            probe: c.probe.map(|(p, _)| p),
+        })
 }
 
 /// The attempts (by their speaking observation) whose failure falls in one expected family,

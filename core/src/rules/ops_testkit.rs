@@ -47,19 +47,13 @@ impl Builder {
     pub fn run(mut self, rule: &dyn Rule) -> Vec<Finding> {
         self.ds.finish();
         let c = Correlation::build(&self.ds);
-        rule.run(&Context {
-            ds: &self.ds,
-            correlation: &c,
-        })
+        rule.run(&Context::new(&self.ds, &c))
     }
 
     pub fn run_all(mut self) -> Vec<Finding> {
         self.ds.finish();
         let c = Correlation::build(&self.ds);
-        run_all(&Context {
-            ds: &self.ds,
-            correlation: &c,
-        })
+        run_all(&Context::new(&self.ds, &c))
     }
 }
 

@@ -19,7 +19,7 @@ impl Rule for SharedKeyDisabled {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut accounts: Vec<String> = Vec::new();
-        for v in cx.ds.iter() {
+        for v in cx.auth_failures() {
             if !matches!(classify(&v), Some(Problem::KeyBasedNotPermitted)) {
                 continue;
             }

@@ -116,6 +116,11 @@ impl LastSuccess {
 fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row> {
     let problem = classify(v);
     let stated = matches!(problem, Some(Problem::SignatureMismatch));
+    if !stated && (!is_forbidden(v) || problem != Some(Problem::AuthenticationFailed)) {
+        // Without the service's words only a plain AuthenticationFailed qualifies (checked
+        // first: looking for the client's string-to-sign costs more, on every row).
+        return None;
+    }
     let token = v.sas();
     let client = from_request(cx, v, Field::StringToSign);
     if !stated {

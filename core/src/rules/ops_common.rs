@@ -170,13 +170,16 @@ const CONTAINER_CREATES: [&str; 4] = [
 
 /// A create of a container, queue, table or share.
 pub(crate) fn is_container_create(v: &EventView<'_>) -> bool {
-    CONTAINER_CREATES.contains(&v.operation())
+    let op = v.operation();
+    // The prefix test first: this runs on every row of a log.
+    op.starts_with("Create") && CONTAINER_CREATES.contains(&op)
 }
 
 /// A request addressed to a container (queue, table, share) itself: its key has two segments.
 pub(crate) fn is_container_level(v: &EventView<'_>) -> bool {
-    let r = v.resource().trim_end_matches('/');
-    !r.is_empty() && r.trim_start_matches('/').split('/').count() == 2
+    let r = v.resource().trim_end_matches('/').trim_start_matches('/');
+    // Two segments: exactly one `/` inside (a byte count, cheaper than splitting, on every row).
+    !r.is_empty() && r.bytes().filter(|&c| c == b'/').count() == 1
 }
 
 /// `/account/name` of the container (queue, table, share) a resource key lives in. Table keys

@@ -156,7 +156,9 @@ pub fn main(argv: &[String]) -> ExitCode {
         Output::Markdown => with_kql(to_markdown(&report), &report, kql, true),
         Output::Text => with_kql(to_text(&report), &report, kql, false),
     };
-    println!("{text}");
+    if let Err(e) = crate::output::emit(&format!("{text}\n")) {
+        return fail(e);
+    }
     match fail_on {
         Some(threshold) if report.findings.iter().any(|f| f.severity <= threshold) => {
             ExitCode::from(1)

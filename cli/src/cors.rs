@@ -64,13 +64,16 @@ pub fn main(argv: &[String]) -> ExitCode {
     let headers = args.values("--header");
     match check(&rules_text, service, &origin, &method, &headers) {
         Ok(c) => {
-            if json {
-                println!(
-                    "{}",
+            let text = if json {
+                format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&c).expect("serializable")
-                );
+                )
             } else {
-                print!("{}", c.to_text());
+                c.to_text()
+            };
+            if let Err(e) = crate::output::emit(&text) {
+                return fail(e);
             }
             ExitCode::SUCCESS
         }

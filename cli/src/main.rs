@@ -11,6 +11,7 @@
 mod analyze;
 mod args;
 mod cors;
+mod output;
 
 use std::process::ExitCode;
 
@@ -54,18 +55,15 @@ fn main() -> ExitCode {
         Some("analyze") => analyze::main(&argv[1..]),
         Some("cors") => cors::main(&argv[1..]),
         Some("formats") => {
-            for f in storage_doctor_core::formats::registry() {
-                println!("{:<22} {}", f.id(), f.name());
-            }
-            ExitCode::SUCCESS
+            let list: String = storage_doctor_core::formats::registry()
+                .iter()
+                .map(|f| format!("{:<22} {}\n", f.id(), f.name()))
+                .collect();
+            print_or_fail(&list)
         }
-        Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
+        Some("-h" | "--help" | "help") => print_or_fail(USAGE),
         Some("-V" | "--version") => {
-            println!("storage-doctor {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+            print_or_fail(&format!("storage-doctor {}\n", env!("CARGO_PKG_VERSION")))
         }
         Some(other) => {
             eprintln!("storage-doctor: unknown command `{other}`\n\n{USAGE}");
@@ -73,6 +71,16 @@ fn main() -> ExitCode {
         }
         None => {
             eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_or_fail(text: &str) -> ExitCode {
+    match output::emit(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("storage-doctor: {e}");
             ExitCode::from(2)
         }
     }

@@ -347,3 +347,28 @@ fn a_large_file_read_in_parallel_gives_the_serial_report() {
         "the parallel read changed the report"
     );
 }
+
+/// `storage-doctor analyze - | head`: the reader is gone before the report is written. The
+/// command ends quietly with its usual exit code instead of panicking on the closed pipe.
+#[test]
+fn closed_output_pipe_is_not_a_crash() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let input = std::fs::read(scenarios().join("sas-expired.dotnet-legacy-trace.log")).unwrap();
+    let mut child = bin()
+        .args(["analyze", "--format", "markdown", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    // Close the read end of its output first, then give it the log: the report's write fails.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&input).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

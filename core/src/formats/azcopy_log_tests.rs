@@ -184,26 +184,4 @@ fn pipeline_fragment_without_request_line() {
     assert_eq!(v.time().unwrap().to_string(), "2022-03-31T03:13:57.726328Z");
 }
 
-#[test]
-fn same_events_at_every_split_point() {
-    for (name, bytes) in ALL {
-        crate::testing::assert_split_invariant(name, bytes, None, 3_000);
-    }
-}
-
-#[test]
-fn damaged_input_never_panics() {
-    for (name, bytes) in ALL {
-        assert_no_panic_on_damage(name, bytes, "azcopy-log");
-    }
-}
-
-#[test]
-fn snapshot_of_normalized_events() {
-    let mut s = String::new();
-    for (name, bytes) in ALL {
-        let ds = crate::testing::ingest_in_slices(name, bytes, None, 1 << 20);
-        s.push_str(&crate::testing::dump(&ds));
-    }
-    insta::assert_snapshot!(s);
-}
+crate::formats::sdk_common::sdk_fixture_tests!(ALL, "azcopy-log");

@@ -127,26 +127,4 @@ fn docs_sample() {
     assert_eq!(v.ev.e2e_ms, 102.0);
 }
 
-#[test]
-fn same_events_at_every_split_point() {
-    for (name, bytes) in ALL {
-        crate::testing::assert_split_invariant(name, bytes, None, 3_000);
-    }
-}
-
-#[test]
-fn damaged_input_never_panics() {
-    for (name, bytes) in ALL {
-        assert_no_panic_on_damage(name, bytes, "java-azure-core");
-    }
-}
-
-#[test]
-fn snapshot_of_normalized_events() {
-    let mut s = String::new();
-    for (name, bytes) in ALL {
-        let ds = crate::testing::ingest_in_slices(name, bytes, None, 1 << 20);
-        s.push_str(&crate::testing::dump(&ds));
-    }
-    insta::assert_snapshot!(s);
-}
+crate::formats::sdk_common::sdk_fixture_tests!(ALL, "java-azure-core");

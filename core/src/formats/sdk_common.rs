@@ -403,6 +403,43 @@ mod tests {
 }
 
 /// Checks shared by the client-log formats' tests.
+/// The tests every SDK client-log format runs over its fixture set `$files` (an array of
+/// `(name, bytes)`): the same events whatever slices the input arrives in, no panic on damaged
+/// copies forced to `$id`, and a snapshot of the normalized events (`insta`, named after the
+/// calling module). One line in a format's test file instead of three copied tests.
+#[cfg(test)]
+macro_rules! sdk_fixture_tests {
+    ($files:expr, $id:literal) => {
+        #[test]
+        fn same_events_at_every_split_point() {
+            for (name, bytes) in $files {
+                crate::testing::assert_split_invariant(name, bytes, None, 3_000);
+            }
+        }
+
+        #[test]
+        fn damaged_input_never_panics() {
+            for (name, bytes) in $files {
+                crate::formats::sdk_common::test_support::assert_no_panic_on_damage(
+                    name, bytes, $id,
+                );
+            }
+        }
+
+        #[test]
+        fn snapshot_of_normalized_events() {
+            let mut s = String::new();
+            for (name, bytes) in $files {
+                let ds = crate::testing::ingest_in_slices(name, bytes, None, 1 << 20);
+                s.push_str(&crate::testing::dump(&ds));
+            }
+            insta::assert_snapshot!(s);
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use sdk_fixture_tests;
+
 #[cfg(test)]
 pub mod test_support {
     use std::path::{Path, PathBuf};

@@ -38,7 +38,7 @@ impl Rule for ContainerCreateRace {
             let Some(pm) = parent_missing(&v) else {
                 continue;
             };
-            let Some(race) = race_for(cx, &activity, w) else {
+            let Some(race) = race_for(cx, activity, w) else {
                 continue;
             };
             all_explicit &= pm.explicit;

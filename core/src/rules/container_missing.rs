@@ -45,7 +45,7 @@ impl Rule for ContainerMissing {
                 continue;
             };
             let Some(t) = time(cx, i) else { continue };
-            if race_for(cx, &activity, i).is_some() {
+            if race_for(cx, activity, i).is_some() {
                 continue;
             }
             // A delete seen earlier (by anyone but this request) is `deleted-earlier`'s case.

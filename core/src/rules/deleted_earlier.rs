@@ -78,7 +78,7 @@ impl Rule for DeletedEarlier {
             }
             let Some(t) = time(cx, i) else { continue };
             // A write that raced a container create is the race, not an old delete.
-            if race_for(cx, &activity, i).is_some() {
+            if race_for(cx, activity, i).is_some() {
                 continue;
             }
             let key = v.resource().trim_end_matches('/').to_string();

@@ -420,7 +420,13 @@ impl Correlation {
         drop(by_crid);
 
         // 2. Clock skew of each observing input against the server log.
-        let skew = estimate_skew(ds, &groups(ds, &mut rq), &rids);
+        // Only observers (client logs, captures, consoles) have a clock to compare: a dataset of
+        // server logs alone skips the grouping this needs.
+        let skew = if ds.events.iter().any(|e| is_observer(e.source)) {
+            estimate_skew(ds, &groups(ds, &mut rq), &rids)
+        } else {
+            Vec::new()
+        };
         let mut skew_by_input = vec![None; ds.inputs.len()];
         for s in &skew {
             if let Some(slot) = skew_by_input.get_mut(s.input as usize) {

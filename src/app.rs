@@ -18,6 +18,7 @@ use crate::components::inputs::InputsPanel;
 use crate::components::progress::ProgressPanel;
 use crate::components::requests::RequestsTable;
 use crate::components::share::ShareReport;
+use crate::components::timeline::TimelineChart;
 use crate::components::tools::{CorsTool, SasTool};
 use crate::examples;
 use crate::protocol::{ExportKind, FileJob, FromWorker, ToWorker};
@@ -126,6 +127,7 @@ pub fn App() -> Html {
                         requests,
                         facets,
                         failures,
+                        timeline,
                     } => match ReportView::parse(&report_json) {
                         Ok(report) => Action::Finished {
                             job,
@@ -133,6 +135,7 @@ pub fn App() -> Html {
                             requests,
                             facets,
                             failures,
+                            timeline: timeline.map(Rc::new),
                         },
                         Err(message) => Action::Failed { job, message },
                     },
@@ -149,6 +152,7 @@ pub fn App() -> Html {
                             total,
                             start,
                             rows,
+                            stale: false,
                         },
                     },
                     FromWorker::Detail { job, detail, raw } => Action::Detail { job, detail, raw },
@@ -310,6 +314,17 @@ pub fn App() -> Html {
             })
         })
     };
+    // Stable for the page's lifetime (the dispatcher is), so the timeline's bars never re-render
+    // because of it.
+    let on_time_range = {
+        let dispatcher = state.dispatcher();
+        use_callback(
+            (),
+            move |(from, to): (Option<String>, Option<String>), _| {
+                dispatcher.dispatch(Action::TimeRange { from, to })
+            },
+        )
+    };
     let on_close_detail = {
         let dispatcher = state.dispatcher();
         Callback::from(move |_| dispatcher.dispatch(Action::CloseDetail))
@@ -403,6 +418,10 @@ pub fn App() -> Html {
                 <FailureSummary rows={state.failures.clone()} on_pick={on_pick_failure} />
                 if let Some(d) = &state.detail {
                     <RequestDetailPanel detail={d.clone()} local_time={state.local_time} on_close={on_close_detail} />
+                }
+                if let (true, Some(timeline)) = (state.requests > 0, &state.timeline) {
+                    <TimelineChart timeline={timeline.clone()} markers={state.markers.clone()} local_time={state.local_time}
+                        from={state.table.query.from.clone()} to={state.table.query.to.clone()} on_range={on_time_range} />
                 }
                 if state.requests > 0 {
                     <RequestsTable window={state.table.clone()} facets={state.facets.clone()} local_time={state.local_time}

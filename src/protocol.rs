@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use storage_doctor_core::report::table::{Facets, FailureRow, RequestDetail, RowView, TableQuery};
+use storage_doctor_core::report::timeline::Timeline;
 
 /// One input to analyze: a `File` (also used for pasted text and built-in examples, wrapped in a
 /// `File` by the page) and an optional forced format id.
@@ -77,6 +78,9 @@ pub enum FromWorker {
         requests: u32,
         facets: Facets,
         failures: Vec<FailureRow>,
+        /// Requests per time bucket and status class (at most 120 buckets × 5 counts); `None`
+        /// when no request has a time.
+        timeline: Option<Timeline>,
     },
     Rows {
         job: u32,

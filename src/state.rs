@@ -6,7 +6,9 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use storage_doctor_core::report::table::{Facets, FailureRow, RequestDetail, RowView, TableQuery};
+use storage_doctor_core::report::timeline::Timeline;
 
+use crate::components::timeline::{markers_of, Marker};
 use crate::protocol::{FileJob, RawText};
 use crate::report_view::ReportView;
 
@@ -49,6 +51,9 @@ pub struct TableWindow {
     /// Position of `rows[0]` in the filtered, sorted order.
     pub start: u32,
     pub rows: Vec<RowView>,
+    /// The query changed here (the timeline's brush) and `rows` still answer the previous one:
+    /// the table asks the worker again from the top.
+    pub stale: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -69,6 +74,11 @@ pub struct State {
     pub requests: u32,
     pub facets: Facets,
     pub failures: Vec<FailureRow>,
+    /// Requests over time (absent when no request has a time), and the error and warning
+    /// findings' time ranges drawn above it. Both are set once per analysis: the timeline's
+    /// bars re-render only when these pointers change.
+    pub timeline: Option<Rc<Timeline>>,
+    pub markers: Rc<Vec<Marker>>,
     pub table: TableWindow,
     /// The request opened in the detail panel, with its raw lines.
     pub detail: Option<Rc<(RequestDetail, Vec<RawText>)>>,
@@ -92,6 +102,7 @@ pub enum Action {
         requests: u32,
         facets: Facets,
         failures: Vec<FailureRow>,
+        timeline: Option<Rc<Timeline>>,
     },
     Rows {
         job: u32,
@@ -104,6 +115,12 @@ pub enum Action {
     },
     CloseDetail,
     ToggleLocalTime,
+    /// The timeline's brush (or its inputs, keys, a finding's marker) set or cleared the time
+    /// range of the table: inclusive ISO 8601 bounds, either open.
+    TimeRange {
+        from: Option<String>,
+        to: Option<String>,
+    },
     Cancelled {
         job: u32,
     },
@@ -143,10 +160,13 @@ impl Reducible for State {
                 requests,
                 facets,
                 failures,
+                timeline,
             } => {
                 if job != s.job {
                     return self;
                 }
+                s.markers = Rc::new(markers_of(&report.findings));
+                s.timeline = timeline;
                 s.phase = Phase::Done;
                 s.progress = None;
                 s.report = Some(Rc::new(report));
@@ -172,6 +192,15 @@ impl Reducible for State {
             }
             Action::CloseDetail => s.detail = None,
             Action::ToggleLocalTime => s.local_time = !s.local_time,
+            Action::TimeRange { from, to } => {
+                if s.phase != Phase::Done || (s.table.query.from == from && s.table.query.to == to)
+                {
+                    return self;
+                }
+                s.table.query.from = from;
+                s.table.query.to = to;
+                s.table.stale = true;
+            }
             Action::Cancelled { job } => {
                 if job != s.job {
                     return self;
@@ -217,6 +246,7 @@ mod tests {
             requests: 7,
             facets: Facets::default(),
             failures: vec![],
+            timeline: None,
         };
         let same = s.clone().reduce(finished(1));
         assert!(Rc::ptr_eq(&s, &same));
@@ -228,6 +258,73 @@ mod tests {
             window: TableWindow::default(),
         });
         assert!(Rc::ptr_eq(&done, &stale));
+    }
+
+    #[test]
+    fn a_time_range_changes_the_query_and_marks_the_window_stale() {
+        let s = Rc::new(State::default()).reduce(Action::Started {
+            job: 1,
+            files: vec![],
+        });
+        let range = |from: Option<&str>, to: Option<&str>| Action::TimeRange {
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+        };
+        // Nothing to filter before the analysis is done.
+        let same = s.clone().reduce(range(Some("2024-01-01T00:00:00Z"), None));
+        assert!(Rc::ptr_eq(&s, &same));
+        let timeline = storage_doctor_core::report::timeline::Timeline {
+            start: 1_704_067_200,
+            bucket_seconds: 1,
+            buckets: vec![[1, 0, 0, 0, 0]],
+            ..Default::default()
+        };
+        let done = s.reduce(Action::Finished {
+            job: 1,
+            report: ReportView::default(),
+            requests: 3,
+            facets: Facets::default(),
+            failures: vec![],
+            timeline: Some(Rc::new(timeline.clone())),
+        });
+        assert_eq!(done.timeline.as_deref(), Some(&timeline));
+        let ranged = done.clone().reduce(range(
+            Some("2024-01-01T00:00:00Z"),
+            Some("2024-01-01T00:00:00.999999Z"),
+        ));
+        assert_eq!(
+            ranged.table.query.from.as_deref(),
+            Some("2024-01-01T00:00:00Z")
+        );
+        assert!(ranged.table.stale);
+        // The bars' data is the same allocation: only the brush re-renders.
+        assert!(Rc::ptr_eq(
+            done.timeline.as_ref().unwrap(),
+            ranged.timeline.as_ref().unwrap()
+        ));
+        assert!(Rc::ptr_eq(&done.markers, &ranged.markers));
+        // The same range again changes nothing.
+        let again = ranged.clone().reduce(range(
+            Some("2024-01-01T00:00:00Z"),
+            Some("2024-01-01T00:00:00.999999Z"),
+        ));
+        assert!(Rc::ptr_eq(&ranged, &again));
+        // The worker's answer replaces the stale window.
+        let answered = ranged.reduce(Action::Rows {
+            job: 1,
+            window: TableWindow {
+                query: TableQuery {
+                    from: Some("2024-01-01T00:00:00Z".into()),
+                    to: Some("2024-01-01T00:00:00.999999Z".into()),
+                    ..TableQuery::default()
+                },
+                total: 1,
+                ..TableWindow::default()
+            },
+        });
+        assert!(!answered.table.stale);
+        let cleared = answered.reduce(range(None, None));
+        assert_eq!(cleared.table.query, TableQuery::default());
     }
 
     #[test]

@@ -84,3 +84,71 @@ async fn finding_card_renders_contract_attributes_and_inert_log_text() {
         .contains("<script>window.__pwned"));
     assert!(root.text_content().unwrap().contains("a.log:7"));
 }
+
+#[wasm_bindgen_test]
+async fn timeline_draws_bars_and_markers_and_a_marker_selects_its_range() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use storage_doctor::components::timeline::{Marker, TimelineChart, TimelineProps};
+    use storage_doctor_core::report::timeline::Timeline;
+    type Range = (Option<String>, Option<String>);
+
+    let root = output();
+    let timeline = Timeline::from_requests(
+        [
+            (Some(1_709_604_013_000_000), 200),
+            (Some(1_709_604_015_000_000), 403),
+            (Some(1_709_604_015_500_000), 503),
+            (None, 0),
+        ]
+        .into_iter(),
+    )
+    .unwrap();
+    let marker = Marker {
+        rule: "sas-expired".into(),
+        severity: "error".into(),
+        title: "<img src=x onerror=alert(1)>".into(),
+        first: "2024-03-05T02:00:15Z".into(),
+        last: "2024-03-05T02:00:15.500Z".into(),
+        from: 1_709_604_015_000_000,
+        to: 1_709_604_015_500_000,
+    };
+    let picked: Rc<RefCell<Vec<Range>>> = Rc::default();
+    let sink = picked.clone();
+    yew::Renderer::<TimelineChart>::with_root_and_props(
+        root.clone(),
+        TimelineProps {
+            timeline: Rc::new(timeline),
+            markers: Rc::new(vec![marker]),
+            local_time: false,
+            from: None,
+            to: None,
+            on_range: yew::Callback::from(move |r| sink.borrow_mut().push(r)),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    let q = |s: &str| root.query_selector_all(s).unwrap().length();
+    assert_eq!(q("[data-timeline] svg.tl-chart"), 1);
+    // 13 s and 15 s: two 1 s buckets with requests, three requests in the bars.
+    assert_eq!(q(".tl-bar"), 2);
+    assert_eq!(q(".tl-bar[data-bucket=\"2\"][data-count=\"2\"] .tl-seg"), 2);
+    assert_eq!(q("[data-timeline-brush]"), 0);
+    assert!(root.text_content().unwrap().contains("1 without a time"));
+    assert_eq!(q("img"), 0, "a finding's title stays text");
+    let marker = root
+        .query_selector("[data-timeline-marker=\"sas-expired\"][role=\"button\"]")
+        .unwrap()
+        .expect("marker");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let click = web_sys::Event::new_with_event_init_dict("click", &init).unwrap();
+    marker.dispatch_event(&click).unwrap();
+    assert_eq!(
+        *picked.borrow(),
+        vec![(
+            Some("2024-03-05T02:00:15Z".to_string()),
+            Some("2024-03-05T02:00:15.500Z".to_string())
+        )]
+    );
+}

@@ -12,5 +12,6 @@ pub mod requests;
 pub mod share;
 pub mod shared_report;
 pub mod time;
+pub mod timeline;
 pub mod tools;
 pub mod update_banner;

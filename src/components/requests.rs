@@ -70,11 +70,12 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
         let query = w.query.clone();
         let have = (w.start, w.start + w.rows.len() as u32);
         let total = w.total;
+        let stale = w.stale;
         use_effect_with(
             (first, query.clone(), have, total),
             move |(first, query, have, total)| {
                 let want_end = (*first + visible).min(*total);
-                if *total > 0 && (*first < have.0 || want_end > have.1) {
+                if !stale && *total > 0 && (*first < have.0 || want_end > have.1) {
                     let start = first.saturating_sub(OVERSCAN);
                     on_query.emit((query.clone(), start, visible + 2 * OVERSCAN));
                 }
@@ -125,6 +126,16 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
             on_query.emit((q, 0, visible + 2 * OVERSCAN));
         })
     };
+
+    // The query was changed elsewhere (the timeline's brush): ask again from the top.
+    {
+        let requery = requery.clone();
+        use_effect_with((w.stale, w.query.clone()), move |(stale, query)| {
+            if *stale {
+                requery.emit(query.clone());
+            }
+        });
+    }
 
     let sort_by = |key: SortKey| {
         let requery = requery.clone();

@@ -11,6 +11,7 @@ use storage_doctor_core::correlate::Correlation;
 use storage_doctor_core::knowledge::redact::{neutralize_bidi, redact};
 use storage_doctor_core::model::Dataset;
 use storage_doctor_core::report::table::{RequestDetail, RequestIndex, TableQuery};
+use storage_doctor_core::report::timeline::Timeline;
 use storage_doctor_core::report::{to_markdown, Report};
 use storage_doctor_core::Ingest;
 use wasm_bindgen::JsCast;
@@ -185,6 +186,7 @@ impl IngestWorker {
                 requests: index.len() as u32,
                 facets: index.facets(&ds),
                 failures: index.failure_summary(&ds, &correlation),
+                timeline: Timeline::build(&index),
             },
         );
         self.done = Some(Analysis {

@@ -44,6 +44,14 @@ for (const scheme of ['light', 'dark']) {
     await page.locator('[data-evidence]').first().click();
     await page.locator('[data-request-detail]').waitFor();
     await audit(page, `detail/${scheme}`);
+    // The timeline (bars, a finding's band, a brushed range): the CORS example has no times.
+    await page.goto(server.url);
+    await page.locator('[data-example="sas-expired"]').click();
+    await page.waitForSelector('main[data-state="done"]');
+    await page.locator('[data-timeline] .tl-bar').first().waitFor();
+    await page.locator('[data-timeline-marker="sas-expired"]').click();
+    await page.locator('[data-timeline-brush]').waitFor();
+    await audit(page, `timeline/${scheme}`);
     await page.goto(server.url + '#/cors');
     await page.locator('#cors-rules').waitFor();
     await audit(page, `cors/${scheme}`);

@@ -44,7 +44,13 @@ async function injected(page) {
         if (/^on/i.test(a.name) || (address && /__xss|javascript:/i.test(a.value))) found.push(`${el.tagName} ${a.name}=${a.value}`);
       }
       if (['IFRAME', 'OBJECT', 'EMBED', 'IMG'].includes(el.tagName)) found.push(el.tagName);
-      if (el.tagName.toLowerCase() === 'svg' && el.closest('main')) found.push('svg in main');
+      // The page's own drawings (the timeline's chart and legend swatches, which hold no
+      // script, link, image or foreign content) are the only SVG allowed in main.
+      if (el.tagName.toLowerCase() === 'svg' && el.closest('main')) {
+        const own = el.matches('[data-timeline] > svg.tl-chart, [data-timeline] > .tl-legend > li > svg.tl-swatch')
+          && !el.querySelector('script, foreignObject, a, image, use, iframe, svg');
+        if (!own) found.push('svg in main');
+      }
     }
     // The only script is Trunk's loader in <head>.
     const scripts = [...document.scripts].filter((s) => s.parentElement !== document.head || s.src);

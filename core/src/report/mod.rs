@@ -4,6 +4,7 @@ pub mod kql;
 mod render;
 pub mod share;
 pub mod table;
+pub mod timeline;
 
 use serde::Serialize;
 

@@ -201,6 +201,13 @@ impl RequestIndex {
         self.rows.is_empty()
     }
 
+    /// Each request's time (µs since the epoch, when known) and status, as the table shows them.
+    pub fn outcomes(&self) -> impl Iterator<Item = (Option<i64>, u16)> + Clone + '_ {
+        self.rows
+            .iter()
+            .map(|k| (k.has_time.then_some(k.time), k.status))
+    }
+
     fn main<'a>(&self, ds: &'a Dataset, r: usize) -> EventView<'a> {
         ds.view(self.rows[r].main as usize)
     }

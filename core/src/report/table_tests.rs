@@ -134,3 +134,44 @@ fn detail_lists_every_observation() {
     assert_eq!(d.observations.len(), 2);
     assert!(d.observations.iter().any(|o| o.path == "client.log"));
 }
+
+#[test]
+fn time_range_filter_is_inclusive_at_both_ends() {
+    let (ds, c) = dataset();
+    let idx = RequestIndex::build(&ds, &c);
+    let range = |from: Option<&str>, to: Option<&str>| {
+        let q = TableQuery {
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+            ..TableQuery::default()
+        };
+        idx.query(&ds, &q)
+            .iter()
+            .map(|&r| idx.row(&ds, &c, r).time.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    // A request's time is its earliest observation's (the server saw the first one at 00:01).
+    assert_eq!(
+        range(None, Some("2024-01-01T00:00:03Z")),
+        ["2024-01-01T00:00:01Z", "2024-01-01T00:00:03Z"]
+    );
+    assert_eq!(
+        range(Some("2024-01-01T00:00:03Z"), Some("2024-01-01T00:00:03Z")),
+        ["2024-01-01T00:00:03Z"]
+    );
+    assert_eq!(
+        range(Some("2024-01-01T00:00:01.000001Z"), None),
+        ["2024-01-01T00:00:03Z", "2024-01-01T00:00:04Z"]
+    );
+    assert_eq!(
+        range(
+            Some("2024-01-01T00:00:03.5Z"),
+            Some("2024-01-01T00:00:03.9Z")
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        range(Some("2024-01-01T00:00:04Z"), Some("2024-01-01T00:00:01Z")),
+        Vec::<String>::new()
+    );
+}

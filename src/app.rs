@@ -105,15 +105,16 @@ pub fn App() -> Html {
                 let action = match out {
                     FromWorker::Progress {
                         job,
+                        file_index,
                         file_name,
                         done,
                         total,
                         all_done,
                         all_total,
-                        ..
                     } => Action::Progress {
                         job,
                         progress: Progress {
+                            file_index,
                             file_name,
                             done,
                             total,

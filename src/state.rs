@@ -35,6 +35,8 @@ impl Phase {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Progress {
+    /// Position of the file being read in the list of inputs (they are read in order).
+    pub file_index: u32,
     pub file_name: String,
     pub done: f64,
     pub total: f64,

@@ -134,12 +134,13 @@ test('keyboard only: from an example to a finding\'s evidence and its request', 
   await page.waitForSelector('[data-request-detail]', { state: 'detached' });
 });
 
-test('a big file shows moving progress and Cancel stops it', async () => {
+test('a big file shows moving progress, each input its own state, and Cancel stops it', async () => {
   const file = bigStorageAnalytics(1_000_000);
+  const small = path.join(ROOT, 'core/fixtures/scenarios/sas-expired.dotnet-legacy-trace.log');
   const { page } = await open(browser, server.url);
-  await page.setInputFiles('#file-input', file);
+  // The small file is read first; while the big one is read, each has its own line.
+  await page.setInputFiles('#file-input', [small, file]);
   await page.waitForSelector('main[data-state="working"]');
-  await screenshot(page, 'ingesting');
   const values = [];
   for (let i = 0; i < 50 && values.length < 2; i++) {
     const v = Number(await page.locator('progress[data-progress]').getAttribute('value'));
@@ -147,6 +148,14 @@ test('a big file shows moving progress and Cancel stops it', async () => {
     await page.waitForTimeout(100);
   }
   assert.ok(values.length >= 2, `progress moved: ${values}`);
+  await page.waitForSelector('[data-file-progress="reading"]');
+  await screenshot(page, 'ingesting');
+  const lines = page.locator('[data-file-progress]');
+  assert.equal(await lines.count(), 2);
+  assert.equal(await lines.nth(0).getAttribute('data-file-progress'), 'read');
+  assert.equal(await lines.nth(1).getAttribute('data-file-progress'), 'reading');
+  assert.match(await lines.nth(1).innerText(), new RegExp(path.basename(file).replace('.', '\\.')));
+  assert.match(await lines.nth(1).innerText(), /MB of .* MB/);
   await page.click('button[data-action="cancel"]');
   await page.waitForSelector('main[data-state="empty"]');
   assert.match(await page.locator('main').innerText(), /cancelled/i);

@@ -86,6 +86,50 @@ async fn finding_card_renders_contract_attributes_and_inert_log_text() {
 }
 
 #[wasm_bindgen_test]
+async fn a_long_evidence_list_draws_its_first_rows_then_all_on_request() {
+    use storage_doctor::components::findings::EVIDENCE_ROWS_FIRST;
+    use wasm_bindgen::JsCast;
+    let root = output();
+    let finding = FindingView {
+        rule: "container-missing".into(),
+        severity: "error".into(),
+        title: "missing".into(),
+        count: 120,
+        evidence: (1..=50)
+            .map(|line| EvidenceView {
+                path: "big.log".into(),
+                line,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    yew::Renderer::<FindingCard>::with_root_and_props(
+        root.clone(),
+        FindingCardProps {
+            finding,
+            on_evidence: yew::Callback::noop(),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    let rows = || root.query_selector_all("[data-evidence]").unwrap().length() as usize;
+    assert_eq!(rows(), EVIDENCE_ROWS_FIRST);
+    let button = root
+        .query_selector("[data-action=\"show-all-evidence\"]")
+        .unwrap()
+        .expect("a Show all button");
+    assert!(button.text_content().unwrap().contains("50"));
+    button.unchecked_into::<web_sys::HtmlElement>().click();
+    yew::scheduler::flush().await;
+    assert_eq!(rows(), 50);
+    assert!(root
+        .query_selector("[data-action=\"show-all-evidence\"]")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
 async fn timeline_draws_bars_and_markers_and_a_marker_selects_its_range() {
     use std::cell::RefCell;
     use std::rc::Rc;

@@ -3,6 +3,7 @@
 use yew::prelude::*;
 
 use super::cors_forms::CorsForms;
+use super::progressive::use_drawn_progressively;
 use crate::report_view::{FindingView, SummaryView};
 
 #[derive(Properties, PartialEq)]
@@ -14,10 +15,18 @@ pub struct FindingsProps {
     pub on_evidence: Callback<(String, u64)>,
 }
 
+/// Finding cards drawn in the first task, then per later task.
+const CARDS_FIRST: usize = 4;
+const CARDS_PER_STEP: usize = 3;
+
 #[component]
 pub fn FindingsList(props: &FindingsProps) -> Html {
     let (benign, main): (Vec<&FindingView>, Vec<&FindingView>) =
         props.findings.iter().partition(|f| f.severity == "benign");
+    // Cards in list order (problems, then expected errors), a few per task.
+    let drawn = use_drawn_progressively(props.findings.len(), CARDS_FIRST, CARDS_PER_STEP);
+    let main_drawn = drawn.min(main.len());
+    let benign_drawn = drawn - main_drawn;
     let s = &props.summary;
     html! {
         <section class="findings" aria-label="Findings">
@@ -33,11 +42,11 @@ pub fn FindingsList(props: &FindingsProps) -> Html {
             if main.is_empty() && benign.is_empty() {
                 <p class="all-clear">{ "No problems found in these logs." }</p>
             }
-            { for main.iter().map(|f| html! { <FindingCard finding={(*f).clone()} on_evidence={props.on_evidence.clone()} /> }) }
+            { for main.iter().take(main_drawn).map(|f| html! { <FindingCard finding={(*f).clone()} on_evidence={props.on_evidence.clone()} /> }) }
             if !benign.is_empty() {
                 <details class="expected" open={main.is_empty()}>
                     <summary>{ format!("Expected errors ({})", benign.len()) }</summary>
-                    { for benign.iter().map(|f| html! { <FindingCard finding={(*f).clone()} on_evidence={props.on_evidence.clone()} /> }) }
+                    { for benign.iter().take(benign_drawn).map(|f| html! { <FindingCard finding={(*f).clone()} on_evidence={props.on_evidence.clone()} /> }) }
                 </details>
             }
         </section>
@@ -61,11 +70,27 @@ fn severity_label(s: &str) -> &'static str {
     }
 }
 
+/// Evidence rows drawn per finding before "Show all".
+pub const EVIDENCE_ROWS_FIRST: usize = 10;
+
 #[component]
 pub fn FindingCard(props: &FindingCardProps) -> Html {
     let f = &props.finding;
     let class = classes!("finding", format!("sev-{}", f.severity));
     let shown = f.evidence.len();
+    // A large log gives dozens of findings with up to 50 evidence rows each: drawing them all at
+    // once made one main-thread task of a third of a second when the analysis finished. The
+    // first rows are drawn; the rest on request.
+    let all_rows = use_state(|| false);
+    let drawn = if *all_rows {
+        shown
+    } else {
+        shown.min(EVIDENCE_ROWS_FIRST)
+    };
+    let show_all = {
+        let all_rows = all_rows.clone();
+        Callback::from(move |_: MouseEvent| all_rows.set(true))
+    };
     html! {
         <article {class} data-rule={f.rule.clone()} data-severity={f.severity.clone()} tabindex="-1">
             <header>
@@ -103,7 +128,7 @@ pub fn FindingCard(props: &FindingCardProps) -> Html {
                                 </tr>
                             </thead>
                             <tbody>
-                                { for f.evidence.iter().map(|e| {
+                                { for f.evidence.iter().take(drawn).map(|e| {
                                     let pick = props.on_evidence.clone();
                                     let pick_key = props.on_evidence.clone();
                                     let at = (e.path.clone(), e.line);
@@ -128,6 +153,11 @@ pub fn FindingCard(props: &FindingCardProps) -> Html {
                             </tbody>
                         </table>
                     </div>
+                    if drawn < shown {
+                        <button class="button show-all-evidence" data-action="show-all-evidence" onclick={show_all}>
+                            { format!("Show all {shown} evidence rows") }
+                        </button>
+                    }
                 </details>
             }
             if let Some(rule) = &f.cors_rule {

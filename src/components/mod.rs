@@ -8,6 +8,7 @@ pub mod failures;
 pub mod findings;
 pub mod inputs;
 pub mod progress;
+pub mod progressive;
 pub mod requests;
 pub mod share;
 pub mod shared_report;

@@ -1,0 +1,26 @@
+//! Drawing a long list over several short tasks.
+
+use std::time::Duration;
+
+use yew::prelude::*;
+
+/// How many of `total` items to draw now: `first` at once, then `step` more after each yield to
+/// the browser (a zero-delay timer), until all are drawn. A large log's findings drawn in one go
+/// made one main-thread task of a third of a second, during which the page could not answer;
+/// drawn this way, each task stays short and the first cards appear sooner.
+#[hook]
+pub fn use_drawn_progressively(total: usize, first: usize, step: usize) -> usize {
+    let drawn = use_state(|| first);
+    {
+        let drawn = drawn.clone();
+        use_effect_with((total, *drawn), move |&(total, n)| {
+            if n < total {
+                yew::platform::spawn_local(async move {
+                    yew::platform::time::sleep(Duration::ZERO).await;
+                    drawn.set(n + step.max(1));
+                });
+            }
+        });
+    }
+    (*drawn).min(total)
+}

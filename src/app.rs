@@ -16,6 +16,7 @@ use crate::components::failures::FailureSummary;
 use crate::components::findings::FindingsList;
 use crate::components::inputs::InputsPanel;
 use crate::components::progress::ProgressPanel;
+use crate::components::progressive::use_drawn_progressively;
 use crate::components::requests::RequestsTable;
 use crate::components::share::ShareReport;
 use crate::components::timeline::TimelineChart;
@@ -378,8 +379,17 @@ pub fn App() -> Html {
     };
 
     let phase = state.phase;
+    // A finished analysis is drawn in three tasks rather than one (findings; then the failure
+    // summary and the timeline; then the requests table and the files), so the page answers in
+    // between. `data-state` says "done" once all three are on screen.
+    let stages = use_drawn_progressively(if phase == Phase::Done { 3 } else { 0 }, 1, 1);
+    let state_word = if phase == Phase::Done && stages < 3 {
+        Phase::Working.as_str()
+    } else {
+        phase.as_str()
+    };
     let analyzer = html! {
-        <main data-state={phase.as_str()}>
+        <main data-state={state_word}>
             if phase == Phase::Working {
                 <ProgressPanel progress={state.progress.clone()} names={state.names.clone()} on_cancel={on_cancel} />
             } else {
@@ -404,7 +414,7 @@ pub fn App() -> Html {
                         { if state.local_time { "Times: local" } else { "Times: UTC" } }
                     </button>
                 </div>
-                <FindingsList findings={report.findings.clone()} summary={report.summary.clone()} on_evidence={on_evidence} />
+                <FindingsList report={report.clone()} on_evidence={on_evidence} />
                 <ShareReport report_json={report.json.clone()} />
                 if !report.summary.clock_skew.is_empty() {
                     <section class="skew" aria-label="Clock skew">
@@ -416,19 +426,23 @@ pub fn App() -> Html {
                         </ul>
                     </section>
                 }
-                <FailureSummary rows={state.failures.clone()} on_pick={on_pick_failure} />
+                if stages >= 2 {
+                    <FailureSummary rows={state.failures.clone()} on_pick={on_pick_failure} />
+                }
                 if let Some(d) = &state.detail {
                     <RequestDetailPanel detail={d.clone()} local_time={state.local_time} on_close={on_close_detail} />
                 }
-                if let (true, Some(timeline)) = (state.requests > 0, &state.timeline) {
+                if let (true, Some(timeline)) = (state.requests > 0 && stages >= 2, &state.timeline) {
                     <TimelineChart timeline={timeline.clone()} markers={state.markers.clone()} local_time={state.local_time}
                         from={state.table.query.from.clone()} to={state.table.query.to.clone()} on_range={on_time_range} />
                 }
-                if state.requests > 0 {
+                if state.requests > 0 && stages >= 3 {
                     <RequestsTable window={state.table.clone()} facets={state.facets.clone()} local_time={state.local_time}
                         on_query={on_query} on_open={on_open} />
                 }
-                <InputsPanel inputs={report.inputs.clone()} on_format={on_format} />
+                if stages >= 3 {
+                    <InputsPanel inputs={report.inputs.clone()} on_format={on_format} />
+                }
             }
         </main>
     };

@@ -4,15 +4,26 @@ use yew::prelude::*;
 
 use super::cors_forms::CorsForms;
 use super::progressive::use_drawn_progressively;
-use crate::report_view::{FindingView, SummaryView};
+use std::rc::Rc;
 
-#[derive(Properties, PartialEq)]
+use crate::report_view::{FindingView, ReportView};
+
+#[derive(Properties)]
 pub struct FindingsProps {
-    pub findings: Vec<FindingView>,
-    pub summary: SummaryView,
+    /// The report whose findings and summary are shown.
+    pub report: Rc<ReportView>,
     /// An evidence row was chosen: (path, line) of the observation.
     #[prop_or_default]
     pub on_evidence: Callback<(String, u64)>,
+}
+
+impl PartialEq for FindingsProps {
+    /// The same report object: a report is never changed in place, and comparing its findings
+    /// field by field on every render of the page (each scroll of the table renders it) cost
+    /// more than drawing the table's rows.
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.report, &other.report) && self.on_evidence == other.on_evidence
+    }
 }
 
 /// Finding cards drawn in the first task, then per later task.
@@ -21,13 +32,16 @@ const CARDS_PER_STEP: usize = 3;
 
 #[component]
 pub fn FindingsList(props: &FindingsProps) -> Html {
-    let (benign, main): (Vec<&FindingView>, Vec<&FindingView>) =
-        props.findings.iter().partition(|f| f.severity == "benign");
+    let (benign, main): (Vec<&FindingView>, Vec<&FindingView>) = props
+        .report
+        .findings
+        .iter()
+        .partition(|f| f.severity == "benign");
     // Cards in list order (problems, then expected errors), a few per task.
-    let drawn = use_drawn_progressively(props.findings.len(), CARDS_FIRST, CARDS_PER_STEP);
+    let drawn = use_drawn_progressively(props.report.findings.len(), CARDS_FIRST, CARDS_PER_STEP);
     let main_drawn = drawn.min(main.len());
     let benign_drawn = drawn - main_drawn;
-    let s = &props.summary;
+    let s = &props.report.summary;
     html! {
         <section class="findings" aria-label="Findings">
             <h2>{ "Findings" }</h2>

@@ -7,14 +7,17 @@ use yew::prelude::*;
 /// How many of `total` items to draw now: `first` at once, then `step` more after each yield to
 /// the browser (a zero-delay timer), until all are drawn. A large log's findings drawn in one go
 /// made one main-thread task of a third of a second, during which the page could not answer;
-/// drawn this way, each task stays short and the first cards appear sooner.
+/// drawn this way, each task stays short and the first cards appear sooner. A `total` of 0
+/// (nothing to draw) starts the count again for the next list.
 #[hook]
 pub fn use_drawn_progressively(total: usize, first: usize, step: usize) -> usize {
     let drawn = use_state(|| first);
     {
         let drawn = drawn.clone();
         use_effect_with((total, *drawn), move |&(total, n)| {
-            if n < total {
+            if total == 0 && n != first {
+                drawn.set(first);
+            } else if n < total {
                 yew::platform::spawn_local(async move {
                     yew::platform::time::sleep(Duration::ZERO).await;
                     drawn.set(n + step.max(1));

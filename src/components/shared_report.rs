@@ -3,6 +3,8 @@
 //! read through [`ReportView`], like every report the page shows, so the same components render
 //! it. Nothing of it is sent anywhere: the fragment stays in the browser.
 
+use std::rc::Rc;
+
 use storage_doctor_core::report::share;
 use yew::prelude::*;
 
@@ -33,7 +35,7 @@ pub(crate) fn capitalize(s: &str) -> String {
 
 #[component]
 pub fn SharedReportPage(props: &SharedReportProps) -> Html {
-    let report = use_memo(props.payload.clone(), |p| read_payload(p));
+    let report = use_memo(props.payload.clone(), |p| read_payload(p).map(Rc::new));
     html! {
         <>
             <header class="top">
@@ -50,7 +52,7 @@ pub fn SharedReportPage(props: &SharedReportProps) -> Html {
                                 <a href="#/">{ "open the analyzer" }</a>
                                 { "." }
                             </p>
-                            <FindingsList findings={r.findings.clone()} summary={r.summary.clone()} />
+                            <FindingsList report={r.clone()} />
                             <InputsPanel inputs={r.inputs.clone()} />
                         </main>
                     },

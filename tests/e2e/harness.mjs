@@ -105,5 +105,15 @@ export function scenarioFile(name) {
 
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // Finding cards off screen skip rendering (content-visibility: auto); a full-page capture
+  // would show them empty, so they are drawn for the capture and left as they were after it.
+  const cards = page.locator('.finding');
+  const unlock = async (value) =>
+    cards.evaluateAll((els, v) => els.forEach((e) => { e.style.contentVisibility = v; }), value);
+  await unlock('visible');
+  try {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  } finally {
+    await unlock('');
+  }
 }

@@ -106,7 +106,7 @@ export function scenarioFile(name) {
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // Finding cards off screen skip rendering (content-visibility: auto); a full-page capture
-  // would show them empty, so they are drawn for the capture and left as they were after it.
+  // would show them empty, so they are drawn for the capture and set back after it.
   const cards = page.locator('.finding');
   const unlock = async (value) =>
     cards.evaluateAll((els, v) => els.forEach((e) => { e.style.contentVisibility = v; }), value);
@@ -115,5 +115,7 @@ export async function screenshot(page, name) {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   } finally {
     await unlock('');
+    // Let the browser decide again which cards are on screen before the test reads them.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   }
 }

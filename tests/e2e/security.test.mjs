@@ -75,7 +75,9 @@ for (const bypassCSP of [true, false]) {
       await page.setInputFiles('#file-input', { name: HOSTILE_NAME, mimeType: 'text/plain', buffer: XSS_TRACE });
       const finding = page.locator('main[data-state="done"] [data-rule="sas-expired"]');
       await finding.waitFor();
-      const text = await page.locator('main').innerText();
+      // textContent: every text node, off-screen cards included (innerText skips what is not
+      // rendered); markup would not appear in it as these characters.
+      const text = await page.locator('main').textContent();
       // The payloads reached the screen, as characters: client request ids, the service's
       // message quoted as evidence, and the file name.
       for (const shown of [
@@ -131,7 +133,7 @@ for (const bypassCSP of [true, false]) {
     });
     try {
       await page.locator('[data-rule="sas-expired"] details.kql summary').click();
-      const text = await page.locator('main').innerText();
+      const text = await page.locator('main').textContent();
       for (const p of payloads.slice(0, 6)) assert.ok(text.includes(p), `not shown as text: ${p}`);
       assert.ok(!text.includes('\u202e'));
       await assertInert('share link', page, dialogs);
@@ -209,7 +211,7 @@ test('share links and the screen carry no secret from the inputs', async () => {
     const link = await page.evaluate(() => navigator.clipboard.readText());
     const payload = link.slice(link.indexOf('#/report/') + '#/report/'.length);
     const json = zlib.inflateRawSync(Buffer.from(payload, 'base64url')).toString('utf8');
-    const screen = await page.locator('body').innerText();
+    const screen = await page.locator('body').textContent();
     // What was shared is the evidence that quotes the service's message…
     assert.match(json, /AccountKey=REDACTED/);
     assert.match(json, /Bearer REDACTED/);

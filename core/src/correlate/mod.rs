@@ -228,31 +228,18 @@ impl std::hash::Hasher for IdHasher {
 
 type IdMap<V> = HashMap<IdKey, V, std::hash::BuildHasherDefault<IdHasher>>;
 
-fn parse_guid(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return None;
-    }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        v = (v << 4) | (c as char).to_digit(16)? as u128;
-    }
-    Some(v)
-}
-
 fn id_key(ds: &Dataset, key: Option<(bool, [u64; 2])>) -> Option<IdKey> {
     let (sym, bits) = key?;
     if !sym {
         return Some(IdKey::Guid(((bits[0] as u128) << 64) | bits[1] as u128));
     }
     let s = ds.str(Sym(bits[0] as u32));
-    Some(match parse_guid(s) {
-        Some(g) => IdKey::Guid(g),
-        None => IdKey::Text(bits[0] as u32),
-    })
+    Some(
+        match crate::model::guid::parse(s, crate::model::guid::Case::Any) {
+            Some(g) => IdKey::Guid(g),
+            None => IdKey::Text(bits[0] as u32),
+        },
+    )
 }
 
 fn rid_of(v: &EventView<'_>) -> Option<IdKey> {

@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
 use crate::knowledge::url::{html_decode, preflight_origin, StorageUrl};
+use crate::model::guid;
 use crate::model::{
     AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
 };
@@ -247,52 +248,10 @@ fn parse_ms(s: &str) -> Option<f32> {
     }
 }
 
-/// 128-bit value of a GUID written in hex (either case), for duplicate detection.
-fn guid_value(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
-        return None;
-    }
-    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return None;
-    }
-    let mut v: u128 = 0;
-    let mut bad = 0u8;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        let d = HEX[c as usize];
-        bad |= d;
-        v = (v << 4) | (d & 0xF) as u128;
-    }
-    (bad < 16).then_some(v)
-}
-
-/// Value of each hex digit (either case); 0xFF for anything else.
-const HEX: [u8; 256] = {
-    let mut t = [0xFFu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// Hash of a (GUID, operation count) key: the GUIDs are random already, so a multiply and
-/// the splitmix64 finaliser spread them well enough.
+/// Hash of a (GUID, operation count) key: the GUIDs are random already, so folding the halves
+/// and the interner's finaliser spread them well enough.
 fn key_hash(g: u128, n: u32) -> u64 {
-    let mut z = (g as u64) ^ ((g >> 64) as u64).rotate_left(32) ^ (n as u64).rotate_left(17);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    crate::model::mix((g as u64) ^ ((g >> 64) as u64).rotate_left(32) ^ (n as u64).rotate_left(17))
 }
 
 /// The records read so far, for duplicate detection: (request id, operation count) → the line
@@ -485,7 +444,10 @@ impl LineParser for Parser {
         };
         let request_id = f.get(13);
         let op_count = f.get(14);
-        if let (Some(g), Ok(n)) = (guid_value(request_id), op_count.trim().parse::<u32>()) {
+        if let (Some(g), Ok(n)) = (
+            guid::parse(request_id, guid::Case::Any),
+            op_count.trim().parse::<u32>(),
+        ) {
             // Request ids that were masked (`xxxxxxxx-…`) cannot identify a record, so only real
             // GUIDs take part in duplicate detection.
             if let Some(first) = self.seen.first_or_insert(g, n, line.number) {

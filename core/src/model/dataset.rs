@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::event::{FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
+use super::guid;
 use super::interner::{hash_str, mix};
 use super::{Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sym, Timestamp};
 use crate::knowledge::redact::{is_masked, redact, secret_hash};
@@ -133,56 +134,13 @@ fn split_port(s: &str) -> Option<(&str, u16)> {
     (1..=65535).contains(&p).then_some((addr, p as u16))
 }
 
-/// Value of each lower-case hex digit; 0xFF for anything else (upper case included: such ids
-/// are interned so that their text comes back exactly).
-const LOWER_HEX: [u8; 256] = {
-    let mut t = [0xFFu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// The hex digits of `b` appended to `v`; `None` on a non-digit.
-fn hex_into(mut v: u64, b: &[u8]) -> Option<u64> {
-    let mut bad = 0u8;
-    for &c in b {
-        let d = LOWER_HEX[c as usize];
-        bad |= d;
-        v = (v << 4) | (d & 0xF) as u64;
-    }
-    // Every valid digit is below 16, so any 0xFF shows in the high bits.
-    (bad < 16).then_some(v)
-}
-
 fn pack_guid(s: &str) -> Option<[u64; 2]> {
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return None;
-    }
-    let hi = hex_into(hex_into(hex_into(0, &b[0..8])?, &b[9..13])?, &b[14..18])?;
-    let lo = hex_into(hex_into(0, &b[19..23])?, &b[24..36])?;
-    Some([hi, lo])
+    let v = guid::parse(s, guid::Case::Lower)?;
+    Some([(v >> 64) as u64, v as u64])
 }
 
 fn unpack_guid(p: [u64; 2]) -> String {
-    let v = ((p[0] as u128) << 64) | p[1] as u128;
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    guid::format(((p[0] as u128) << 64) | p[1] as u128)
 }
 
 impl Dataset {

@@ -2,6 +2,7 @@
 
 mod dataset;
 mod event;
+pub mod guid;
 mod interner;
 mod time;
 
@@ -10,5 +11,6 @@ pub use event::{
     AuthKind, Event, EventSink, Field, Location, Method, RawEvent, ResponseType, Service,
     SourceKind,
 };
+pub(crate) use interner::mix;
 pub use interner::{Interner, Sym};
 pub use time::Timestamp;

@@ -15,23 +15,11 @@ pub struct DeletedEarlier;
 /// Whether two requests came from the same caller, as far as the logs tell.
 fn same_caller(a: &EventView<'_>, b: &EventView<'_>) -> Option<bool> {
     let mut known = false;
+    // The address without its port: ingest keeps the port apart (it changes per connection),
+    // so the field compares as it is. (Cutting at the last ':' broke bare and bracketed IPv6.)
     for f in [Field::CallerIp, Field::UserAgent] {
-        let (x, y) = match f {
-            Field::CallerIp => (a.caller_ip(), b.caller_ip()),
-            _ => (
-                a.extra(f).map(std::borrow::Cow::Borrowed),
-                b.extra(f).map(std::borrow::Cow::Borrowed),
-            ),
-        };
-        if let (Some(x), Some(y)) = (x, y) {
+        if let (Some(x), Some(y)) = (a.extra(f), b.extra(f)) {
             known = true;
-            // The caller's port changes per connection; the address does not.
-            let strip = |s: &str| s.rsplit_once(':').map_or(s, |(h, _)| h).to_string();
-            let (x, y) = if f == Field::CallerIp {
-                (strip(&x), strip(&y))
-            } else {
-                (x.to_string(), y.to_string())
-            };
             if x != y {
                 return Some(false);
             }

@@ -192,3 +192,34 @@ fn lifecycle_policy_deletes_are_named() {
         .explanation
         .contains("lifecycle"));
 }
+
+#[test]
+fn same_caller_compares_addresses_without_their_port_ipv6_included() {
+    use crate::model::EventSink;
+    let mut ds = crate::model::Dataset::new();
+    let i = ds.add_input("x.log", "test", 1.0);
+    for ip in [
+        "[2001:db8::1]:443",
+        "[2001:db8::1]",
+        "[2001:db8::2]:443",
+        "10.0.0.5:50123",
+        "10.0.0.5",
+        "2001:db8::1",
+    ] {
+        ds.sink(i).event(
+            crate::model::RawEvent::default()
+                .with(Field::CallerIp, ip)
+                .with(Field::UserAgent, "job/1"),
+        );
+    }
+    let v = |k| ds.view(k);
+    assert_eq!(
+        same_caller(&v(0), &v(1)),
+        Some(true),
+        "port or not, one IPv6 caller"
+    );
+    assert_eq!(same_caller(&v(0), &v(2)), Some(false));
+    assert_eq!(same_caller(&v(3), &v(4)), Some(true));
+    assert_eq!(same_caller(&v(3), &v(0)), Some(false));
+    assert_eq!(same_caller(&v(5), &v(5)), Some(true));
+}

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use storage_doctor_core::knowledge::redact::neutralize_bidi;
 
 use serde::Deserialize;
 
@@ -118,23 +119,12 @@ pub struct SummaryView {
 
 impl ReportView {
     pub fn parse(json: &str) -> Result<ReportView, String> {
+        // Bidi controls in log text could show a name or id reordered ("Trojan Source"); the
+        // core writes them unescaped, so neutralizing the text neutralizes every string.
         let mut view: ReportView = serde_json::from_str(&neutralize_bidi(json))
             .map_err(|e| format!("the worker's report could not be read: {e}"))?;
         view.json = Rc::from(json);
         Ok(view)
-    }
-}
-
-/// Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) in log
-/// text could make the page show a file name, id or URL reordered (a "Trojan Source" spoof).
-/// They are shown as U+FFFD instead. The core writes JSON with these characters unescaped, so
-/// replacing them in the text replaces them in every string of the report.
-fn neutralize_bidi(json: &str) -> std::borrow::Cow<'_, str> {
-    let is_bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if json.contains(is_bidi) {
-        std::borrow::Cow::Owned(json.replace(is_bidi, "\u{FFFD}"))
-    } else {
-        std::borrow::Cow::Borrowed(json)
     }
 }
 

@@ -34,12 +34,12 @@ pub fn ingest(format: Option<&str>, data: &[u8]) {
     ing.feed(&data[a..b]);
     ing.feed(&data[b..]);
     let ds = ing.finish();
-    let report = Report::build(&ds);
+    let c = Correlation::build(&ds);
+    let report = Report::from_correlation(&ds, &c);
     let _ = report.to_json();
     let _ = to_text(&report);
     let _ = to_markdown(&report);
 
-    let c = Correlation::build(&ds);
     let index = RequestIndex::build(&ds, &c);
     let rows = index.query(&ds, &TableQuery::default());
     let _ = index.facets(&ds);

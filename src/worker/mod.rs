@@ -176,7 +176,7 @@ impl IngestWorker {
         let r = self.running.take().expect("running");
         let ds = r.ingest.finish();
         let correlation = Correlation::build(&ds);
-        let report = Report::build(&ds);
+        let report = Report::from_correlation(&ds, &correlation);
         let index = RequestIndex::build(&ds, &correlation);
         scope.respond(
             r.who,

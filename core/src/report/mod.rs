@@ -67,8 +67,14 @@ fn round1(x: f64) -> f64 {
 impl Report {
     /// Correlates, runs every rule, and summarises.
     pub fn build(ds: &Dataset) -> Report {
-        let correlation = Correlation::build(ds);
-        let cx = Context::new(ds, &correlation);
+        Report::from_correlation(ds, &Correlation::build(ds))
+    }
+
+    /// Runs every rule and summarises, over a correlation the caller already has (the page's
+    /// worker keeps it for the requests table; building it twice doubled the most expensive
+    /// step of the diagnosis).
+    pub fn from_correlation(ds: &Dataset, correlation: &Correlation) -> Report {
+        let cx = Context::new(ds, correlation);
         let findings = rules::run_all(&cx);
         Report {
             version: 1,
@@ -92,7 +98,7 @@ impl Report {
                 })
                 .collect(),
             findings,
-            summary: summarize(ds, &correlation),
+            summary: summarize(ds, correlation),
         }
     }
 

@@ -402,7 +402,6 @@ mod tests {
     }
 }
 
-/// Checks shared by the client-log formats' tests.
 /// The tests every SDK client-log format runs over its fixture set `$files` (an array of
 /// `(name, bytes)`): the same events whatever slices the input arrives in, no panic on damaged
 /// copies forced to `$id`, and a snapshot of the normalized events (`insta`, named after the
@@ -440,6 +439,7 @@ macro_rules! sdk_fixture_tests {
 #[cfg(test)]
 pub(crate) use sdk_fixture_tests;
 
+/// Checks shared by the client-log formats' tests.
 #[cfg(test)]
 pub mod test_support {
     use std::path::{Path, PathBuf};

@@ -786,7 +786,7 @@ mod tests {
     fn caller_port_round_trips_and_only_exact_forms_split() {
         let mut ds = Dataset::new();
         let i = ds.add_input("x.log", "test", 1.0);
-        for ip in [
+        let ips = [
             "203.0.113.7:52144",
             "[2001:db8::1]:443",
             "2001:db8::1",
@@ -795,7 +795,8 @@ mod tests {
             "203.0.113.7:080",
             "203.0.113.7:70000",
             "host.example:8080",
-        ] {
+        ];
+        for ip in ips {
             ds.sink(i)
                 .event(RawEvent::default().with(Field::CallerIp, ip));
         }
@@ -803,19 +804,7 @@ mod tests {
             .iter()
             .map(|v| v.caller_ip().unwrap().into_owned())
             .collect();
-        assert_eq!(
-            shown,
-            [
-                "203.0.113.7:52144",
-                "[2001:db8::1]:443",
-                "2001:db8::1",
-                "203.0.113.7",
-                "203.0.113.7:0",
-                "203.0.113.7:080",
-                "203.0.113.7:70000",
-                "host.example:8080",
-            ]
-        );
+        assert_eq!(shown, ips);
         assert_eq!(ds.view(0).extra(Field::CallerIp), Some("203.0.113.7"));
         assert_eq!(ds.view(1).extra(Field::CallerIp), Some("[2001:db8::1]"));
         assert_eq!(ds.view(7).extra(Field::CallerIp), Some("host.example:8080"));

@@ -108,8 +108,8 @@ fn no_secret_of_the_inputs_reaches_a_link() {
 
     let enc = encode(&report).unwrap();
     let json = decode_to_json(&enc.payload).unwrap();
+    // The payload is compressed, so only its decoded JSON can show a secret.
     for secret in [SIG, key, bearer] {
-        assert!(!enc.payload.contains(secret));
         assert!(!json.contains(secret), "{secret} in {json}");
     }
     // A value the log had already masked is not a secret, and stays as it was.

@@ -204,8 +204,10 @@ impl<'a> Context<'a> {
     }
 
     /// The events an authentication or authorization failure can be read from
-    /// ([`crate::knowledge::auth_failure::classify`] says something), in event order: the
-    /// eleven 403 rules look only at these.
+    /// ([`crate::knowledge::auth_failure::classify`] says something), in event order. The rules
+    /// that need a classified failure (`rbac-permission-missing`, `network-rule-blocked`,
+    /// `shared-key-disabled`) walk only these; the other 403 rules also judge bare 403s and
+    /// rows with a SAS, so they still walk every row.
     pub(crate) fn auth_failures(&self) -> impl Iterator<Item = crate::model::EventView<'a>> + '_ {
         let ds = self.ds;
         self.auth_failed

@@ -173,22 +173,25 @@ pub fn html_decode(s: &str) -> Cow<'_, str> {
 }
 
 /// `scheme://host[:port]` of an http(s) URL: the origin a browser sends for a page at that
-/// address (console `Navigated to` lines, the Referer of a preflight in server logs).
+/// address (console `Navigated to` lines, the Referer of a preflight in server logs). The
+/// scheme's default port is left out, as browsers write origins, so the same page gives the
+/// same origin whichever log names it (the HAR reader drops it too).
 pub fn origin_of(url: &str) -> Option<String> {
     let url = url.trim();
     let (scheme, rest) = url.split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return None;
-    }
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
         return None;
     }
-    Some(format!(
-        "{}://{}",
-        scheme.to_ascii_lowercase(),
-        host.to_ascii_lowercase()
-    ))
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_suffix(default_port).unwrap_or(&host);
+    Some(format!("{scheme}://{host}"))
 }
 
 /// The origin of the page that sent a CORS preflight, from the row's Referer: server logs
@@ -214,6 +217,18 @@ mod tests {
         assert_eq!(
             origin_of("https://a.example:8443/p#f").as_deref(),
             Some("https://a.example:8443")
+        );
+        assert_eq!(
+            origin_of("https://a.example:443/p").as_deref(),
+            Some("https://a.example")
+        );
+        assert_eq!(
+            origin_of("HTTP://a.example:80").as_deref(),
+            Some("http://a.example")
+        );
+        assert_eq!(
+            origin_of("http://a.example:443/").as_deref(),
+            Some("http://a.example:443")
         );
         assert_eq!(origin_of("ftp://x/y"), None);
         assert_eq!(origin_of(""), None);

@@ -751,6 +751,18 @@ impl<'a> EventView<'a> {
             .map(|(_, v)| ds.str(Sym(v)))
     }
 
+    /// How many transactions the event stands for: a metrics row's `Count` (0 when that is
+    /// missing, unreadable or not positive: such a row counts nothing), one for any other event.
+    pub fn transactions(&self) -> f64 {
+        if self.ev.source != SourceKind::Metrics {
+            return 1.0;
+        }
+        self.extra(Field::Count)
+            .and_then(|c| c.trim().parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n > 0.0)
+            .unwrap_or(0.0)
+    }
+
     pub fn sas(&self) -> Option<&'a SasToken> {
         let ds = self.ds;
         self.extras()

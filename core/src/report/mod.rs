@@ -156,20 +156,17 @@ fn success_rates(ds: &Dataset) -> (Option<f64>, Option<f64>) {
     // each row by its count. ClientOtherError is the class of expected failures (404 probes,
     // 409 already-exists, 304/412 conditions), so the adjusted figure sets it aside.
     if !has_server {
-        use crate::model::{Field, ResponseType};
+        use crate::model::ResponseType;
         let (mut m_total, mut m_ok, mut m_expected) = (0f64, 0f64, 0f64);
         for v in ds.iter().filter(|v| v.ev.source == SourceKind::Metrics) {
             let rt = v.ev.response_type;
             if matches!(rt, ResponseType::Unknown | ResponseType::ErrorCode) {
                 continue; // a series whose class is unknown (e.g. an unsplit total)
             }
-            let Some(n) = v
-                .extra(Field::Count)
-                .and_then(|c| c.parse::<f64>().ok())
-                .filter(|n| n.is_finite() && *n > 0.0)
-            else {
+            let n = v.transactions();
+            if n <= 0.0 {
                 continue;
-            };
+            }
             m_total += n;
             match rt {
                 ResponseType::Success => m_ok += n,

@@ -471,13 +471,9 @@ pub(crate) fn breakdown(groups: &[(String, usize)]) -> String {
         .join(", ")
 }
 
-/// How many transactions an event stands for: a metrics row carries its count, every other
-/// event is one request.
+/// [`EventView::transactions`] as a whole number, for counts of requests.
 pub(crate) fn transactions(v: &EventView<'_>) -> u64 {
-    v.extra(Field::Count)
-        .and_then(|c| c.trim().parse::<f64>().ok())
-        .filter(|n| n.is_finite() && *n >= 1.0)
-        .map_or(1, |n| n.round() as u64)
+    v.transactions().round() as u64
 }
 
 /// The service refused for load: 503 (ServerBusy), or a throttling response type (a 500

@@ -89,11 +89,8 @@ impl Rule for PercentSuccessExplained {
                     t.failures.push(v.index);
                 }
             } else if e.source == SourceKind::Metrics {
-                let n = v
-                    .extra(Field::Count)
-                    .and_then(|c| c.trim().parse::<f64>().ok())
-                    .unwrap_or(1.0);
-                if n.is_nan() || n <= 0.0 {
+                let n = v.transactions();
+                if n <= 0.0 {
                     continue;
                 }
                 let c = class(&v);

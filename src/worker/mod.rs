@@ -59,6 +59,21 @@ struct Analysis {
     order: Option<(TableQuery, Vec<u32>)>,
 }
 
+impl Analysis {
+    /// Filters and sorts the rows for `query` unless the last query was the same one (scrolling
+    /// and the CSV export of what the table shows ask for it again and again).
+    fn prepare(&mut self, query: &TableQuery) {
+        if self.order.as_ref().is_none_or(|(q, _)| q != query) {
+            self.order = Some((query.clone(), self.index.query(&self.ds, query)));
+        }
+    }
+
+    /// The rows of the last prepared query, in order.
+    fn ordered(&self) -> &[u32] {
+        self.order.as_ref().map_or(&[], |(_, o)| o.as_slice())
+    }
+}
+
 #[derive(Default)]
 pub struct IngestWorker {
     running: Option<Running>,
@@ -300,10 +315,8 @@ impl Worker for IngestWorker {
                 let Some(a) = self.done.as_mut().filter(|a| a.job == job) else {
                     return;
                 };
-                if a.order.as_ref().is_none_or(|(q, _)| *q != query) {
-                    a.order = Some((query.clone(), a.index.query(&a.ds, &query)));
-                }
-                let order = a.order.as_ref().map_or(&[][..], |(_, o)| o.as_slice());
+                a.prepare(&query);
+                let order = a.ordered();
                 let end = (start as usize + count as usize).min(order.len());
                 let rows = order
                     .get(start as usize..end)
@@ -365,7 +378,9 @@ impl Worker for IngestWorker {
                 });
             }
             ToWorker::Export { job, kind, query } => {
-                let Some(a) = self.analysis(job) else { return };
+                let Some(a) = self.done.as_mut().filter(|a| a.job == job) else {
+                    return;
+                };
                 let (file_name, text) = match kind {
                     ExportKind::Markdown => (
                         "storage-doctor-report.md".to_string(),
@@ -375,10 +390,11 @@ impl Worker for IngestWorker {
                         ("storage-doctor-report.json".to_string(), a.report.to_json())
                     }
                     ExportKind::Csv => {
-                        let rows = a.index.query(&a.ds, &query);
+                        a.prepare(&query);
+                        let rows = a.ordered();
                         (
                             "storage-doctor-requests.csv".to_string(),
-                            a.index.to_csv(&a.ds, &a.correlation, &rows),
+                            a.index.to_csv(&a.ds, &a.correlation, rows),
                         )
                     }
                 };

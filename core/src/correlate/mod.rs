@@ -70,12 +70,88 @@ pub enum JoinedBy {
 pub struct Request {
     /// Indices into `Dataset::events`, attempt by attempt: attempts in time order, and the
     /// observations of one attempt in time order.
-    pub events: Vec<u32>,
+    pub events: Members,
     /// Where each attempt after the first starts in `events`; empty for a single attempt (most
     /// requests), so it costs no allocation.
     attempt_starts: Vec<u32>,
     pub sources: Sources,
     pub joined_by: JoinedBy,
+}
+
+/// The event indices of one request, read as a slice: up to three inline, more on the heap. A
+/// large server log has about as many requests as rows, nearly all seen once, and a vector each
+/// cost an allocation and a free per row.
+#[derive(Clone)]
+pub struct Members(MembersRepr);
+
+#[derive(Clone)]
+enum MembersRepr {
+    Inline { len: u8, items: [u32; 3] },
+    Heap(Vec<u32>),
+}
+
+impl Members {
+    pub fn push(&mut self, i: u32) {
+        match &mut self.0 {
+            MembersRepr::Inline { len, items } if (*len as usize) < items.len() => {
+                items[*len as usize] = i;
+                *len += 1;
+            }
+            MembersRepr::Inline { len, items } => {
+                let mut v = Vec::with_capacity(2 * items.len());
+                v.extend_from_slice(&items[..*len as usize]);
+                v.push(i);
+                self.0 = MembersRepr::Heap(v);
+            }
+            MembersRepr::Heap(v) => v.push(i),
+        }
+    }
+
+    fn one(i: u32) -> Members {
+        Members(MembersRepr::Inline {
+            len: 1,
+            items: [i, 0, 0],
+        })
+    }
+}
+
+impl Default for Members {
+    fn default() -> Members {
+        Members(MembersRepr::Inline {
+            len: 0,
+            items: [0; 3],
+        })
+    }
+}
+
+impl std::ops::Deref for Members {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        match &self.0 {
+            MembersRepr::Inline { len, items } => &items[..*len as usize],
+            MembersRepr::Heap(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Members {
+    type Item = &'a u32;
+    type IntoIter = std::slice::Iter<'a, u32>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for Members {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Members {
+    fn eq(&self, other: &Members) -> bool {
+        **self == **other
+    }
 }
 
 impl Request {
@@ -190,43 +266,51 @@ enum IdKey {
     Text(u32),
 }
 
-/// A multiply-rotate hasher for id keys: the ids are random already, so this is enough, and it
-/// is much cheaper than the default SipHash over millions of rows.
-#[derive(Default)]
-struct IdHasher(u64);
+/// Which events carry the same id: for each event, the lowest index of an event with the same
+/// id, or [`IdClasses::NONE`]. Built by sorting (id, index) pairs rather than with a hash table:
+/// on a million-row log the two tables (one per kind of id) took 200 MB and a cache miss per row,
+/// the sort a tenth of the memory and a third of the time.
+struct IdClasses(Vec<u32>);
 
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl IdClasses {
+    const NONE: u32 = u32::MAX;
+
+    fn build(ds: &Dataset, key_of: fn(&EventView<'_>) -> Option<IdKey>) -> IdClasses {
+        let mut keyed: Vec<([u64; 2], u32, u32)> = Vec::with_capacity(ds.events.len());
+        for v in ds.iter() {
+            let key = match key_of(&v) {
+                None => continue,
+                Some(IdKey::Guid(g)) => ([(g >> 64) as u64, g as u64], 0),
+                // The tag keeps a text id apart from any GUID with the same bits.
+                Some(IdKey::Text(sym)) => ([sym as u64, 0], 1),
+            };
+            keyed.push((key.0, key.1, v.index as u32));
+        }
+        // The index is part of the element, so the unstable sort puts each id's lowest index first.
+        keyed.sort_unstable();
+        let mut class = vec![Self::NONE; ds.events.len()];
+        let mut run: Option<(([u64; 2], u32), u32)> = None;
+        for &(bits, tag, i) in &keyed {
+            let first = match run {
+                Some((k, first)) if k == (bits, tag) => first,
+                _ => {
+                    run = Some(((bits, tag), i));
+                    i
+                }
+            };
+            class[i as usize] = first;
+        }
+        IdClasses(class)
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for c in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            self.write_u64(u64::from_le_bytes(w));
+
+    /// The first event with event `i`'s id, if it has one.
+    fn get(&self, i: u32) -> Option<u32> {
+        match self.0.get(i as usize) {
+            Some(&c) if c != Self::NONE => Some(c),
+            _ => None,
         }
     }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(26);
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(v as u64);
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.write_u64(v as u64);
-        self.write_u64((v >> 64) as u64);
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-    fn write_isize(&mut self, v: isize) {
-        self.write_u64(v as u64);
-    }
 }
-
-type IdMap<V> = HashMap<IdKey, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 fn id_key(ds: &Dataset, key: Option<(bool, [u64; 2])>) -> Option<IdKey> {
     let (sym, bits) = key?;
@@ -386,31 +470,19 @@ impl Correlation {
         let mut rq = Dsu::new(n);
         let mut at = Dsu::new(n);
 
-        // 1. Ids.
-        // Sized for one id per event up front: growing a table of millions rehashes it
-        // several times over.
-        let mut by_rid: IdMap<u32> = IdMap::with_capacity_and_hasher(n, Default::default());
-        let mut by_crid: IdMap<u32> = IdMap::with_capacity_and_hasher(n, Default::default());
-        let mut rids: Vec<Option<IdKey>> = Vec::with_capacity(n);
-        let mut crids: Vec<Option<IdKey>> = Vec::with_capacity(n);
-        for v in ds.iter() {
-            let i = v.index as u32;
-            let rid = rid_of(&v);
-            let crid = crid_of(&v);
-            if let Some(k) = rid {
-                let first = *by_rid.entry(k).or_insert(i);
+        // 1. Ids: events that share a service request id are one attempt; events that share a
+        //    client request id are one request.
+        let rids = IdClasses::build(ds, rid_of);
+        let crids = IdClasses::build(ds, crid_of);
+        for i in 0..n as u32 {
+            if let Some(first) = rids.get(i).filter(|&f| f != i) {
                 rq.union(first, i);
                 at.union(first, i);
             }
-            if let Some(k) = crid {
-                let first = *by_crid.entry(k).or_insert(i);
+            if let Some(first) = crids.get(i).filter(|&f| f != i) {
                 rq.union(first, i);
             }
-            rids.push(rid);
-            crids.push(crid);
         }
-        drop(by_rid);
-        drop(by_crid);
 
         // 2. Clock skew of each observing input against the server log.
         // Only observers (client logs, captures, consoles) have a clock to compare: a dataset of
@@ -449,7 +521,7 @@ impl Correlation {
         let candidates: Vec<u32> = (0..n as u32)
             .filter(|&i| {
                 let e = &ds.events[i as usize];
-                is_observer(e.source) && rids[i as usize].is_none() && e.time().is_some()
+                is_observer(e.source) && rids.get(i).is_none() && e.time().is_some()
             })
             .filter(|&i| !group_has_server[rq.find(i) as usize])
             .collect();
@@ -499,7 +571,7 @@ impl Correlation {
                         break;
                     }
                     // Two different client request ids are two different requests.
-                    if crids[i as usize].is_some() && crids[s as usize].is_some() {
+                    if crids.get(i).is_some() && crids.get(s).is_some() {
                         continue;
                     }
                     let rs = rq.find(s);
@@ -540,7 +612,7 @@ impl Correlation {
             }
             for &i in g {
                 let e = &ds.events[i as usize];
-                if rids[i as usize].is_some() || !is_observer(e.source) {
+                if rids.get(i).is_some() || !is_observer(e.source) {
                     continue;
                 }
                 if g.iter().any(|&j| j != i && at.find(j) == at.find(i)) {
@@ -588,7 +660,7 @@ impl Correlation {
             if let [i] = g[..] {
                 // Most rows of a large server log are requests seen once.
                 let mut req = Request {
-                    events: vec![i],
+                    events: Members::one(i),
                     ..Default::default()
                 };
                 req.sources.insert(ds.events[i as usize].source);
@@ -635,8 +707,8 @@ impl Correlation {
             } else if g.iter().any(|&i| time_joined[i as usize]) {
                 JoinedBy::Time
             } else {
-                let first = rids[g[0] as usize];
-                if first.is_some() && g.iter().all(|&i| rids[i as usize] == first) {
+                let first = rids.get(g[0]);
+                if first.is_some() && g.iter().all(|&i| rids.get(i) == first) {
                     JoinedBy::RequestId
                 } else {
                     JoinedBy::ClientRequestId
@@ -693,7 +765,7 @@ impl Correlation {
 /// Skew per observing input: the median of (observer time − server time) over id-joined pairs
 /// (pairs joined by the service request id preferred over those joined by client request id
 /// only), else the median of (request `x-ms-date` − response `Date`).
-fn estimate_skew(ds: &Dataset, groups: &Groups, rids: &[Option<IdKey>]) -> Vec<ClockSkewEstimate> {
+fn estimate_skew(ds: &Dataset, groups: &Groups, rids: &IdClasses) -> Vec<ClockSkewEstimate> {
     #[derive(Default)]
     struct Pairs {
         by_rid: Vec<f64>,
@@ -726,8 +798,8 @@ fn estimate_skew(ds: &Dataset, groups: &Groups, rids: &[Option<IdKey>]) -> Vec<C
             let Some(p) = per_input.get_mut(e.input as usize) else {
                 continue;
             };
-            if let Some(k) = rids[i as usize] {
-                if let Some(&s) = servers.iter().find(|&&s| rids[s as usize] == Some(k)) {
+            if let Some(k) = rids.get(i) {
+                if let Some(&s) = servers.iter().find(|&&s| rids.get(s) == Some(k)) {
                     if let Some(ts) = ds.events[s as usize].time() {
                         p.by_rid.push(t.seconds_since(ts));
                     }

@@ -389,13 +389,25 @@ impl ContainerActivity {
                 let Some((start, end)) = span(cx, c) else {
                     continue;
                 };
-                // The first check of the same request that happened before the create.
-                let probe = list.iter().find_map(|&(p, r)| {
-                    if p == c || r != request || is_container_create(&cx.ds.view(p)) {
-                        return None;
-                    }
-                    time(cx, p).filter(|t| *t <= start).map(|t| (p, t))
-                });
+                // The first check of the same request that happened before the create: looked
+                // for among that request's own attempts, not the container's whole list (a busy
+                // container has thousands of requests and thousands of creates).
+                let probe = request
+                    .and_then(|r| cx.correlation.requests.get(r as usize))
+                    .into_iter()
+                    .flat_map(|req| req.attempts())
+                    .map(|a| crate::correlate::Request::primary(cx.ds, a) as usize)
+                    .find_map(|p| {
+                        let pv = cx.ds.view(p);
+                        if p == c
+                            || is_container_create(&pv)
+                            || !is_container_level(&pv)
+                            || container_key(pv.resource()).as_deref() != Some(key.as_str())
+                        {
+                            return None;
+                        }
+                        time(cx, p).filter(|t| *t <= start).map(|t| (p, t))
+                    });
                 out.push(CreateInFlight {
                     create: c,
                     request,

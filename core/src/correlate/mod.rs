@@ -259,6 +259,37 @@ pub struct Correlation {
     primaries: std::sync::OnceLock<Vec<(u32, usize)>>,
 }
 
+/// Sorts (id bits, tag, index) triples: first into 4,096 buckets by the id's leading 12 bits (ids
+/// are GUIDs, mostly random there), then each bucket on its own. A bucket fits in the cache; a
+/// comparison sort of the whole array does not, and took three times as long on a million ids.
+/// The result is the same order as a full sort, as the buckets follow the leading bits.
+fn sort_by_leading_bits(v: &mut Vec<([u64; 2], u32, u32)>) {
+    const BITS: u32 = 12;
+    if v.len() < 1 << 14 {
+        v.sort_unstable();
+        return;
+    }
+    let bucket = |e: &([u64; 2], u32, u32)| (e.0[0] >> (64 - BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BITS) + 1];
+    for e in v.iter() {
+        starts[bucket(e) + 1] += 1;
+    }
+    for k in 0..1 << BITS {
+        starts[k + 1] += starts[k];
+    }
+    let mut fill = starts.clone();
+    let mut out = vec![([0u64; 2], 0u32, 0u32); v.len()];
+    for e in v.iter() {
+        let b = bucket(e);
+        out[fill[b]] = *e;
+        fill[b] += 1;
+    }
+    for w in starts.windows(2) {
+        out[w[0]..w[1]].sort_unstable();
+    }
+    *v = out;
+}
+
 /// A join key for an id: GUIDs compare case-insensitively, anything else exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum IdKey {
@@ -287,7 +318,7 @@ impl IdClasses {
             keyed.push((key.0, key.1, v.index as u32));
         }
         // The index is part of the element, so the unstable sort puts each id's lowest index first.
-        keyed.sort_unstable();
+        sort_by_leading_bits(&mut keyed);
         let mut class = vec![Self::NONE; ds.events.len()];
         let mut run: Option<(([u64; 2], u32), u32)> = None;
         for &(bits, tag, i) in &keyed {
@@ -441,27 +472,34 @@ impl Groups {
 
 fn groups(ds: &Dataset, dsu: &mut Dsu) -> Groups {
     let n = ds.events.len();
-    // The sort keys side by side in one array: a comparison that looked the root and the time
-    // up in their own arrays missed the cache twice, and a sort of millions of rows makes tens
-    // of millions of comparisons. The index is part of the key, so an unstable sort gives the
-    // one order.
-    let mut keyed: Vec<(u32, Timestamp, u32)> = (0..n as u32)
-        .map(|i| (dsu.find(i), ds.events[i as usize].time, i))
-        .collect();
-    keyed.sort_unstable();
-    let mut starts: Vec<u32> = Vec::new();
-    let mut last = u32::MAX;
-    for (pos, &(r, _, _)) in keyed.iter().enumerate() {
-        if r != last || starts.is_empty() {
-            starts.push(pos as u32);
-            last = r;
+    // A counting sort on the root: nearly every set of a large server log is one row, so a
+    // comparison sort of all rows (tens of millions of comparisons) mostly compared singletons.
+    // Sets come out ordered by root, members by index; each set of two or more is then put in
+    // time order on its own.
+    let roots: Vec<u32> = (0..n as u32).map(|i| dsu.find(i)).collect();
+    let mut starts = vec![0u32; n + 1];
+    for &r in &roots {
+        starts[r as usize + 1] += 1;
+    }
+    for k in 0..n {
+        starts[k + 1] += starts[k];
+    }
+    let mut fill = starts.clone();
+    let mut members = vec![0u32; n];
+    for (i, &r) in roots.iter().enumerate() {
+        members[fill[r as usize] as usize] = i as u32;
+        fill[r as usize] += 1;
+    }
+    drop(fill);
+    // Only roots start a set: drop the empty ranges of the other indices.
+    starts.dedup();
+    for w in starts.windows(2) {
+        let set = &mut members[w[0] as usize..w[1] as usize];
+        if set.len() > 1 {
+            set.sort_unstable_by_key(|&i| (ds.events[i as usize].time, i));
         }
     }
-    starts.push(n as u32);
-    Groups {
-        members: keyed.into_iter().map(|(_, _, i)| i).collect(),
-        starts,
-    }
+    Groups { members, starts }
 }
 
 impl Correlation {

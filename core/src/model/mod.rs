@@ -4,6 +4,7 @@ mod dataset;
 mod event;
 pub mod guid;
 mod interner;
+mod small_key_map;
 mod time;
 
 pub use dataset::{Dataset, EventView, InputInfo, InputSink, Skipped, MAX_SKIPPED_LISTED};
@@ -13,4 +14,5 @@ pub use event::{
 };
 pub(crate) use interner::mix;
 pub use interner::{Interner, Sym};
+pub(crate) use small_key_map::SmallKeyMap;
 pub use time::Timestamp;

@@ -151,7 +151,7 @@ impl Rule for AuthMalformed {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let rows: Vec<Row> = cx.ds.iter().filter_map(|v| judge(&v)).collect();
+        let rows: Vec<Row> = cx.auth_failures().filter_map(|v| judge(&v)).collect();
         if rows.is_empty() {
             return Vec::new();
         }

@@ -203,17 +203,21 @@ impl<'a> Context<'a> {
             .get_or_init(|| ops_common::History::build(self))
     }
 
-    /// The events an authentication or authorization failure can be read from
-    /// ([`crate::knowledge::auth_failure::classify`] says something), in event order. The rules
-    /// that need a classified failure (`rbac-permission-missing`, `network-rule-blocked`,
-    /// `shared-key-disabled`) walk only these; the other 403 rules also judge bare 403s and
-    /// rows with a SAS, so they still walk every row.
+    /// The events an authentication or authorization rule can judge, in event order: those the
+    /// classifier ([`crate::knowledge::auth_failure::classify`]) reads a problem from, and every
+    /// 401/403 (a bare refusal is judged from the token and the request). Built once: the rules
+    /// of that family used to walk every row of the log and classify it, each on its own. Each
+    /// rule still checks its own conditions; this is only the superset they all start from.
     pub(crate) fn auth_failures(&self) -> impl Iterator<Item = crate::model::EventView<'a>> + '_ {
         let ds = self.ds;
         self.auth_failed
             .get_or_init(|| {
                 (0..ds.events.len())
-                    .filter(|&i| crate::knowledge::auth_failure::classify(&ds.view(i)).is_some())
+                    .filter(|&i| {
+                        let v = ds.view(i);
+                        crate::knowledge::auth_failure::is_forbidden(&v)
+                            || crate::knowledge::auth_failure::classify(&v).is_some()
+                    })
                     .collect()
             })
             .iter()

@@ -178,8 +178,10 @@ pub(crate) fn is_container_create(v: &EventView<'_>) -> bool {
 /// A request addressed to a container (queue, table, share) itself: its key has two segments.
 pub(crate) fn is_container_level(v: &EventView<'_>) -> bool {
     let r = v.resource().trim_end_matches('/').trim_start_matches('/');
-    // Two segments: exactly one `/` inside (a byte count, cheaper than splitting, on every row).
-    !r.is_empty() && r.bytes().filter(|&c| c == b'/').count() == 1
+    // Two segments: exactly one `/` inside. This runs on every row; most resources are blobs,
+    // whose second `/` ends the search early.
+    let mut slashes = memchr::memchr_iter(b'/', r.as_bytes());
+    !r.is_empty() && slashes.next().is_some() && slashes.next().is_none()
 }
 
 /// `/account/name` of the container (queue, table, share) a resource key lives in. Table keys
@@ -297,27 +299,34 @@ pub(crate) struct History {
 impl History {
     pub fn build(cx: &Context<'_>) -> History {
         let mut h = History::default();
-        let done: Vec<(usize, Timestamp)> = primaries(cx)
-            .filter(|&(_, i)| is_success(cx.ds.events[i].status))
-            .filter_map(|(_, i)| Some((i, time(cx, i)?)))
-            .collect();
-        for &(i, t) in &done {
+        // One walk over the attempts; the time is read only for the few rows kept.
+        let mut created: Vec<usize> = Vec::new();
+        for (_, i) in primaries(cx) {
+            let e = &cx.ds.events[i];
+            if !is_success(e.status) {
+                continue;
+            }
             let v = cx.ds.view(i);
-            if is_delete(&v) && !v.resource().is_empty() {
-                let key = v.resource().trim_end_matches('/').to_string();
-                h.deletes.entry(key).or_default().push((t, i));
+            if is_delete(&v) {
+                if !v.resource().is_empty() {
+                    if let Some(t) = time(cx, i) {
+                        let key = v.resource().trim_end_matches('/').to_string();
+                        h.deletes.entry(key).or_default().push((t, i));
+                    }
+                }
+            } else if e.status == 201 || is_container_create(&v) {
+                created.push(i);
             }
         }
         // Creates matter only for names that were deleted and for containers; keeping every
         // uploaded blob's key would cost a map entry per upload in large logs.
-        for &(i, t) in &done {
+        for i in created {
             let v = cx.ds.view(i);
-            if is_delete(&v) || !(v.ev.status == 201 || is_container_create(&v)) {
-                continue;
-            }
             let key = v.resource().trim_end_matches('/');
             if is_container_create(&v) || h.deletes.contains_key(key) {
-                h.creates.entry(key.to_string()).or_default().push((t, i));
+                if let Some(t) = time(cx, i) {
+                    h.creates.entry(key.to_string()).or_default().push((t, i));
+                }
             }
         }
         for v in h.deletes.values_mut().chain(h.creates.values_mut()) {

@@ -97,7 +97,7 @@ impl Rule for SasNotYetValid {
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut rows = Vec::new();
-        for v in cx.ds.iter() {
+        for v in cx.auth_failures() {
             if let Some(r) = judge(cx, &v) {
                 rows.push(r);
             }

@@ -5,7 +5,7 @@
 //! The operation and the letter it needs come from the SAS evaluation; with a stored access
 //! policy (`si`) the permissions are in the policy and not in the token, and the finding says so.
 
-use std::collections::HashMap;
+use crate::model::SmallKeyMap;
 
 use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
@@ -64,7 +64,7 @@ fn scope_fails(checks: &[SasCheck]) -> bool {
 /// The last success on each resource so far, kept while the events are walked in time order
 /// (an earlier success with no delete after it shows the resource existed).
 #[derive(Default)]
-struct LastSuccess(HashMap<Sym, usize>);
+struct LastSuccess(SmallKeyMap<Sym, usize>);
 
 impl LastSuccess {
     fn note(&mut self, v: &EventView<'_>) {

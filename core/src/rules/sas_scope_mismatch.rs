@@ -201,7 +201,7 @@ impl Rule for SasScopeMismatch {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let rows: Vec<Row> = cx.ds.iter().filter_map(|v| judge(cx, &v)).collect();
+        let rows: Vec<Row> = cx.auth_failures().filter_map(|v| judge(cx, &v)).collect();
         if rows.is_empty() {
             return Vec::new();
         }

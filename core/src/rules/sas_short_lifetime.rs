@@ -20,11 +20,32 @@ impl Rule for SasShortLifetime {
         Severity::Warning
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        // Tokens that can be short-lived: a known lifetime under the limit, or no `st` (then
+        // the first use bounds it). The token table is small; the rows are not, so rows are
+        // gathered only for these.
+        let maybe_short: Vec<bool> = cx
+            .ds
+            .sas
+            .iter()
+            .map(|t| match (t.start(), t.expiry()) {
+                (_, None) => false,
+                (Some(s), Some(e)) => {
+                    let life = e.seconds_since(s);
+                    life > 0.0 && life < SHORT_LIFETIME_SECS
+                }
+                (None, Some(_)) => true,
+            })
+            .collect();
+        if !maybe_short.contains(&true) {
+            return Vec::new();
+        }
         // Events per token (index into the dataset's SAS table), in time order.
         let mut by_token: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for v in cx.ds.iter() {
             if let Some((_, i)) = v.extras().find(|(f, _)| *f == Field::Sas) {
-                by_token.entry(i).or_default().push(v.index);
+                if maybe_short.get(i as usize) == Some(&true) {
+                    by_token.entry(i).or_default().push(v.index);
+                }
             }
         }
         let mut evidence: Vec<Evidence> = Vec::new();

@@ -76,11 +76,16 @@ impl Rule for SasVersionMismatch {
         Severity::Warning
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let library = library_versions(cx);
+        // Needed only for a failing request that does not carry its own version.
+        let library = std::cell::OnceCell::new();
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut malformed_said = false;
         let mut reasons: Vec<String> = Vec::new();
         for v in cx.ds.iter() {
+            // The status first: it is in the record, while the token is looked up.
+            if !v.ev.is_failure() {
+                continue;
+            }
             let Some(token) = v.sas() else { continue };
             if !failed_for_auth(&v) || explained_otherwise(classify(&v).as_ref()) {
                 continue;
@@ -95,7 +100,10 @@ impl Rule for SasVersionMismatch {
             let (sent, source) = match request_version(&v) {
                 Some(x) => (Some(x), "the request"),
                 None => (
-                    library.get(&v.ev.input).cloned(),
+                    library
+                        .get_or_init(|| library_versions(cx))
+                        .get(&v.ev.input)
+                        .cloned(),
                     "the client library's other requests in this log",
                 ),
             };

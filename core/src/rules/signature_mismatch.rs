@@ -7,7 +7,7 @@
 //! trace prints it), the two are compared line by line: identical strings point at the key,
 //! differing ones name the part that differs.
 
-use std::collections::HashMap;
+use crate::model::SmallKeyMap;
 
 use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
@@ -97,7 +97,7 @@ fn cred(v: &EventView<'_>) -> Option<Cred> {
 /// walked in time order. A success followed by signature failures points at a key that changed
 /// in between.
 #[derive(Default)]
-struct LastSuccess(HashMap<(Sym, Cred), Timestamp>);
+struct LastSuccess(SmallKeyMap<(Sym, Cred), Timestamp>);
 
 impl LastSuccess {
     fn note(&mut self, v: &EventView<'_>) {

@@ -745,10 +745,22 @@ impl<'a> EventView<'a> {
     /// The first value of a string extra. For [`Field::CallerIp`] this is the address without
     /// its port; [`EventView::caller_ip`] gives the text as logged.
     pub fn extra(&self, field: Field) -> Option<&'a str> {
-        let ds = self.ds;
-        self.extras()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| ds.str(Sym(v)))
+        self.extra_value(field).map(|v| self.ds.str(Sym(v)))
+    }
+
+    /// The raw value of the first `field` among the extras. Rules ask for one field of every
+    /// row many times over, so this compares the stored codes directly instead of decoding
+    /// each pair as [`EventView::extras`] does.
+    fn extra_value(&self, field: Field) -> Option<u32> {
+        let at = self.ev.extras as usize;
+        if at == 0 {
+            return None;
+        }
+        let ex = &self.ds.extras;
+        let n = *ex.get(at)? as usize;
+        let pairs = ex.get(at + 1..at + 1 + 2 * n)?;
+        let code = field as u32;
+        pairs.chunks_exact(2).find(|p| p[0] == code).map(|p| p[1])
     }
 
     /// How many transactions the event stands for: a metrics row's `Count` (0 when that is
@@ -765,9 +777,8 @@ impl<'a> EventView<'a> {
 
     pub fn sas(&self) -> Option<&'a SasToken> {
         let ds = self.ds;
-        self.extras()
-            .find(|(f, _)| *f == Field::Sas)
-            .and_then(|(_, v)| ds.sas.get(v as usize))
+        self.extra_value(Field::Sas)
+            .and_then(|v| ds.sas.get(v as usize))
     }
 
     /// "file.log:12" for messages.

@@ -3,7 +3,7 @@
 //! awaited in order).
 
 use super::ops_common::{
-    confidence, container_word, finding, human_secs, parent_missing, primaries, race_for, services,
+    confidence, container_word, finding, human_secs, parent_missing, race_for, services,
     short_name, span, time, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
@@ -30,7 +30,7 @@ impl Rule for ContainerCreateRace {
         let mut create_statuses: Vec<u16> = Vec::new();
         let mut deleted_just_before: Option<(String, String)> = None;
         let mut word = "container";
-        for (_, w) in primaries(cx) {
+        for (_, w) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(w);
             if expected_kind(&v).is_some() {
                 continue;

@@ -2,8 +2,8 @@
 //! and nothing in the logs deleted it or raced its creation.
 
 use super::ops_common::{
-    confidence, container_key, container_word, finding, parent_missing, primaries, race_for,
-    services, short_name, time, History, Seen,
+    confidence, container_key, container_word, finding, parent_missing, race_for, services,
+    short_name, time, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -36,7 +36,7 @@ impl Rule for ContainerMissing {
         let activity = cx.activity();
         let history = cx.history();
         let mut missing: Vec<Missing> = Vec::new();
-        for (r, i) in primaries(cx) {
+        for (r, i) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(i);
             if expected_kind(&v).is_some() {
                 continue;

@@ -2,8 +2,8 @@
 //! (the object itself, or the container it lived in). Names who deleted it and when.
 
 use super::ops_common::{
-    confidence, container_key, finding, human_secs, primaries, race_for, services, short_name,
-    time, who, History, Seen,
+    confidence, container_key, finding, human_secs, race_for, services, short_name, time, who,
+    History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::expected::expected_kind;
@@ -55,7 +55,7 @@ impl Rule for DeletedEarlier {
         let mut same: Vec<Option<bool>> = Vec::new();
         let mut all_strong = true;
         let mut lifecycle = false;
-        for (r, i) in primaries(cx) {
+        for (r, i) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(i);
             if v.ev.status != 404
                 || v.ev.response_type == ResponseType::AuthorizationError

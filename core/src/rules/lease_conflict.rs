@@ -1,7 +1,7 @@
 //! `lease-conflict`: a write or delete met a lease it did not hold, presented a lease id that does
 //! not match, or tried to take a lease that someone else holds.
 
-use super::ops_common::{confidence, finding, listed, primaries, services, short_name, Seen};
+use super::ops_common::{confidence, finding, listed, services, short_name, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::model::{EventView, Field};
 use crate::report::kql::Kql;
@@ -74,7 +74,7 @@ impl Rule for LeaseConflict {
         let mut hits: Vec<usize> = Vec::new();
         let mut kinds: Vec<Kind> = Vec::new();
         let mut objects: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        for (_, i) in primaries(cx) {
+        for (_, i) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(i);
             let Some(k) = kind(&v) else { continue };
             if !kinds.contains(&k) {

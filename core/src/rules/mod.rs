@@ -178,6 +178,7 @@ pub struct Context<'a> {
     activity: std::sync::OnceLock<ops_common::ContainerActivity>,
     history: std::sync::OnceLock<ops_common::History>,
     auth_failed: std::sync::OnceLock<Vec<usize>>,
+    unsuccessful: std::sync::OnceLock<Vec<(u32, usize)>>,
 }
 
 impl<'a> Context<'a> {
@@ -188,6 +189,7 @@ impl<'a> Context<'a> {
             activity: std::sync::OnceLock::new(),
             history: std::sync::OnceLock::new(),
             auth_failed: std::sync::OnceLock::new(),
+            unsuccessful: std::sync::OnceLock::new(),
         }
     }
 
@@ -195,6 +197,24 @@ impl<'a> Context<'a> {
     pub(crate) fn activity(&self) -> &ops_common::ContainerActivity {
         self.activity
             .get_or_init(|| ops_common::ContainerActivity::build(self))
+    }
+
+    /// The attempts whose speaking observation ([`crate::correlate::Request::primary`]) did not
+    /// get a 2xx, with their request index, in request order: status 0 (metrics rows, consoles,
+    /// lost responses) included. The rules about 404s, 409s, 412s, throttling and timeouts walk
+    /// these — a few percent of a healthy log — instead of every attempt.
+    pub(crate) fn unsuccessful_primaries(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.unsuccessful
+            .get_or_init(|| {
+                self.correlation
+                    .primaries(self.ds)
+                    .iter()
+                    .copied()
+                    .filter(|&(_, i)| !(200..300).contains(&self.ds.events[i].status))
+                    .collect()
+            })
+            .iter()
+            .copied()
     }
 
     /// Successful deletes and creates per key.

@@ -3,7 +3,7 @@
 
 use super::ops_common::{
     confidence, container_word, finding, human_secs, is_container_create, is_container_level,
-    primaries, services, short_name, time, who, History, Seen,
+    services, short_name, time, who, History, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::report::kql::Kql;
@@ -31,7 +31,7 @@ impl Rule for NameBeingDeleted {
         let mut all_explicit = true;
         let mut word = "container";
         let mut deletes_cited: Vec<usize> = Vec::new();
-        for (r, i) in primaries(cx) {
+        for (r, i) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(i);
             if v.ev.status != 409 {
                 continue;

@@ -459,7 +459,8 @@ pub(crate) fn expected_attempts(
 ) -> (Vec<usize>, Vec<(String, usize)>) {
     let mut hits = Vec::new();
     let mut groups: Vec<(String, usize)> = Vec::new();
-    for (_, i) in primaries(cx) {
+    // Every expected family is a non-2xx answer.
+    for (_, i) in cx.unsuccessful_primaries() {
         let v = cx.ds.view(i);
         if crate::knowledge::expected::expected_kind(&v) != Some(family) || skip(i) {
             continue;

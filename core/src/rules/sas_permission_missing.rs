@@ -89,10 +89,11 @@ fn container_of(resource: &str) -> String {
 }
 
 fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row> {
-    let token = v.sas()?;
+    // The status first: it is in the record, while the token is looked up.
     if !v.ev.is_failure() {
         return None;
     }
+    let token = v.sas()?;
     let problem = classify(v);
     let mut req = ac::sas_request(cx, v);
     let mut checks = evaluate(token, &req);

@@ -39,10 +39,10 @@ fn is_scope_failure(t: &SasToken, c: &SasCheck) -> bool {
 }
 
 fn judge(cx: &Context<'_>, v: &EventView<'_>) -> Option<Row> {
-    let token = v.sas()?;
     if !v.ev.is_failure() {
         return None;
     }
+    let token = v.sas()?;
     let problem = classify(v);
     let stated_field = match &problem {
         Some(Problem::ServiceMismatch) => Some("ss"),

@@ -2,8 +2,7 @@
 //! (500 OperationTimedOut, ServerTimeoutError).
 
 use super::ops_common::{
-    confidence, finding, is_server_timeout, listed, minutes_covered, primaries, services,
-    transactions, Seen,
+    confidence, finding, is_server_timeout, listed, minutes_covered, services, transactions, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::url::StorageUrl;
@@ -24,7 +23,7 @@ impl Rule for ServerTimeout {
         let mut classified = true;
         let mut short_timeouts: Vec<String> = Vec::new();
         let mut ops: Vec<(String, usize)> = Vec::new();
-        for (_, i) in primaries(cx) {
+        for (_, i) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(i);
             if !is_server_timeout(&v) {
                 continue;

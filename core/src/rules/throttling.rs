@@ -2,7 +2,7 @@
 //! 503 ServerBusy (or 500 with a throttling response type).
 
 use super::ops_common::{
-    confidence, container_key, finding, is_throttled, listed, minutes_covered, primaries, services,
+    confidence, container_key, finding, is_throttled, listed, minutes_covered, services,
     short_name, time, transactions, Seen,
 };
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
@@ -39,7 +39,7 @@ impl Rule for Throttling {
         let mut fixed_interval = false;
         // `primaries` walks requests in order, so one "last seen" is enough to visit each once.
         let mut last_request: Option<u32> = None;
-        for (r, i) in primaries(cx) {
+        for (r, i) in cx.unsuccessful_primaries() {
             let v = cx.ds.view(i);
             if !is_throttled(&v) {
                 continue;

@@ -288,6 +288,40 @@ pub(crate) fn who(v: &EventView<'_>) -> Vec<(&'static str, String)> {
     out
 }
 
+/// Resource keys (a resource without its trailing `/`) numbered by first appearance, resolved
+/// once per distinct interned resource rather than once per row: a log of a million rows names
+/// a few thousand resources, and hashing each row's text was most of an index's build.
+#[derive(Default)]
+struct ResourceKeys {
+    by_sym: crate::model::SmallKeyMap<crate::model::Sym, u32>,
+    by_text: HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl ResourceKeys {
+    fn id(&mut self, cx: &Context<'_>, resource: crate::model::Sym) -> u32 {
+        if let Some(&k) = self.by_sym.get(&resource) {
+            return k;
+        }
+        let text = cx.ds.str(resource).trim_end_matches('/');
+        let k = match self.by_text.get(text) {
+            Some(&k) => k,
+            None => {
+                let k = self.texts.len() as u32;
+                self.texts.push(text.to_string());
+                self.by_text.insert(text.to_string(), k);
+                k
+            }
+        };
+        self.by_sym.insert(resource, k);
+        k
+    }
+
+    fn text(&self, k: u32) -> &str {
+        &self.texts[k as usize]
+    }
+}
+
 /// Successful deletes per key, and successful creates of deleted names and of containers, in
 /// time order on the service's clock.
 #[derive(Default)]
@@ -298,41 +332,60 @@ pub(crate) struct History {
 
 impl History {
     pub fn build(cx: &Context<'_>) -> History {
-        let mut h = History::default();
-        // One walk over the attempts; the time is read only for the few rows kept.
-        let mut created: Vec<usize> = Vec::new();
+        // Per resource key, by key id; turned into maps by key text at the end. One walk over
+        // the attempts; the time is read only for the few rows kept.
+        let mut keys = ResourceKeys::default();
+        let mut deletes: Vec<Vec<(Timestamp, usize)>> = Vec::new();
+        let mut created: Vec<(u32, usize)> = Vec::new();
         for (_, i) in primaries(cx) {
             let e = &cx.ds.events[i];
-            if !is_success(e.status) {
+            if !is_success(e.status) || e.resource.is_empty() {
                 continue;
             }
             let v = cx.ds.view(i);
             if is_delete(&v) {
-                if !v.resource().is_empty() {
-                    if let Some(t) = time(cx, i) {
-                        let key = v.resource().trim_end_matches('/').to_string();
-                        h.deletes.entry(key).or_default().push((t, i));
+                if let Some(t) = time(cx, i) {
+                    let k = keys.id(cx, e.resource) as usize;
+                    if deletes.len() <= k {
+                        deletes.resize_with(k + 1, Vec::new);
                     }
+                    deletes[k].push((t, i));
                 }
             } else if e.status == 201 || is_container_create(&v) {
-                created.push(i);
+                created.push((keys.id(cx, e.resource), i));
             }
         }
         // Creates matter only for names that were deleted and for containers; keeping every
         // uploaded blob's key would cost a map entry per upload in large logs.
-        for i in created {
-            let v = cx.ds.view(i);
-            let key = v.resource().trim_end_matches('/');
-            if is_container_create(&v) || h.deletes.contains_key(key) {
-                if let Some(t) = time(cx, i) {
-                    h.creates.entry(key.to_string()).or_default().push((t, i));
+        let mut creates: Vec<Vec<(Timestamp, usize)>> = Vec::new();
+        for (k, i) in created {
+            let deleted = deletes.get(k as usize).is_some_and(|d| !d.is_empty());
+            if !deleted && !is_container_create(&cx.ds.view(i)) {
+                continue;
+            }
+            if let Some(t) = time(cx, i) {
+                if creates.len() <= k as usize {
+                    creates.resize_with(k as usize + 1, Vec::new);
                 }
+                creates[k as usize].push((t, i));
             }
         }
-        for v in h.deletes.values_mut().chain(h.creates.values_mut()) {
-            v.sort();
+        let by_text =
+            |lists: Vec<Vec<(Timestamp, usize)>>| -> HashMap<String, Vec<(Timestamp, usize)>> {
+                lists
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, l)| !l.is_empty())
+                    .map(|(k, mut l)| {
+                        l.sort();
+                        (keys.text(k as u32).to_string(), l)
+                    })
+                    .collect()
+            };
+        History {
+            deletes: by_text(deletes),
+            creates: by_text(creates),
         }
-        h
     }
 
     /// The latest entry for `key` at or before `t`.
@@ -374,19 +427,29 @@ struct CreateInFlight {
 
 impl ContainerActivity {
     pub fn build(cx: &Context<'_>) -> ContainerActivity {
-        // Container-level requests per key, in request order, as (event, request).
-        let mut all: HashMap<String, Vec<(usize, Option<u32>)>> = HashMap::new();
+        // Container-level requests per key, in request order, as (event, request). Whether a
+        // resource is container-level, and its key, are worked out once per distinct resource.
+        let mut key_of: crate::model::SmallKeyMap<crate::model::Sym, Option<u32>> =
+            Default::default();
+        let mut keys: Vec<String> = Vec::new();
+        let mut key_ids: HashMap<String, u32> = HashMap::new();
+        let mut lists: Vec<Vec<(usize, Option<u32>)>> = Vec::new();
         for (_, i) in primaries(cx) {
-            let v = cx.ds.view(i);
-            if !is_container_level(&v) {
-                continue;
-            }
-            if let Some(k) = container_key(v.resource()) {
-                all.entry(k)
-                    .or_default()
-                    .push((i, cx.correlation.request_of.get(i).copied()));
+            let resource = cx.ds.events[i].resource;
+            let k = *key_of.entry(resource).or_insert_with(|| {
+                let v = cx.ds.view(i);
+                let key = container_key(v.resource()).filter(|_| is_container_level(&v))?;
+                Some(*key_ids.entry(key).or_insert_with_key(|key| {
+                    keys.push(key.clone());
+                    lists.push(Vec::new());
+                    (keys.len() - 1) as u32
+                }))
+            });
+            if let Some(k) = k {
+                lists[k as usize].push((i, cx.correlation.request_of.get(i).copied()));
             }
         }
+        let all = keys.into_iter().zip(lists);
         let mut creates: HashMap<String, Vec<CreateInFlight>> = HashMap::new();
         for (key, list) in all {
             let mut out = Vec::new();

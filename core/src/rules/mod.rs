@@ -179,6 +179,7 @@ pub struct Context<'a> {
     history: std::sync::OnceLock<ops_common::History>,
     auth_failed: std::sync::OnceLock<Vec<usize>>,
     unsuccessful: std::sync::OnceLock<Vec<(u32, usize)>>,
+    retried: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl<'a> Context<'a> {
@@ -190,6 +191,7 @@ impl<'a> Context<'a> {
             history: std::sync::OnceLock::new(),
             auth_failed: std::sync::OnceLock::new(),
             unsuccessful: std::sync::OnceLock::new(),
+            retried: std::sync::OnceLock::new(),
         }
     }
 
@@ -215,6 +217,23 @@ impl<'a> Context<'a> {
             })
             .iter()
             .copied()
+    }
+
+    /// The requests with more than one attempt, in request order: the only ones that can hold a
+    /// retry chain ([`crate::correlate::Request::retry_chains`]). Three rules look for retries;
+    /// each walked every request of the log before.
+    pub(crate) fn retried_requests(
+        &self,
+    ) -> impl Iterator<Item = &'a crate::correlate::Request> + '_ {
+        let requests = &self.correlation.requests;
+        self.retried
+            .get_or_init(|| {
+                (0..requests.len() as u32)
+                    .filter(|&r| requests[r as usize].attempt_count() > 1)
+                    .collect()
+            })
+            .iter()
+            .map(move |&r| &requests[r as usize])
     }
 
     /// Successful deletes and creates per key.

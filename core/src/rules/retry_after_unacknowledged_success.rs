@@ -42,7 +42,7 @@ pub(crate) struct Pair {
 pub(crate) fn pairs(cx: &Context<'_>) -> Vec<Pair> {
     let ds = cx.ds;
     let mut out = Vec::new();
-    for req in &cx.correlation.requests {
+    for req in cx.retried_requests() {
         for chain in req.retry_chains(ds) {
             for w in chain.windows(2) {
                 let (a, b) = (req.attempt(w[0]), req.attempt(w[1]));

@@ -220,8 +220,10 @@ impl<'a> Context<'a> {
     }
 
     /// The requests with more than one attempt, in request order: the only ones that can hold a
-    /// retry chain ([`crate::correlate::Request::retry_chains`]). Three rules look for retries;
-    /// each walked every request of the log before.
+    /// retry chain ([`crate::correlate::Request::retry_chains`]). The pairs of
+    /// `retry-after-unacknowledged-success`, which two rules ask for, come from these only.
+    /// (`retries-observed` still walks every request: a single attempt may report that it is
+    /// a retry.)
     pub(crate) fn retried_requests(
         &self,
     ) -> impl Iterator<Item = &'a crate::correlate::Request> + '_ {

@@ -23,7 +23,7 @@ impl Rule for RetriesObserved {
         let mut max_attempts = 0usize;
         let mut failed_statuses: Vec<(u16, usize)> = Vec::new();
         let mut seen_in_server = false;
-        for req in cx.retried_requests() {
+        for req in &cx.correlation.requests {
             let chains = req.retry_chains(ds);
             for chain in &chains {
                 let prim: Vec<usize> = chain

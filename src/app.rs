@@ -16,7 +16,7 @@ use crate::components::failures::FailureSummary;
 use crate::components::findings::FindingsList;
 use crate::components::inputs::InputsPanel;
 use crate::components::progress::ProgressPanel;
-use crate::components::progressive::use_drawn_progressively;
+use crate::components::progressive::{use_drawn_progressively, yield_to_browser};
 use crate::components::requests::RequestsTable;
 use crate::components::share::ShareReport;
 use crate::components::timeline::TimelineChart;
@@ -130,17 +130,30 @@ pub fn App() -> Html {
                         facets,
                         failures,
                         timeline,
-                    } => match ReportView::parse(&report_json) {
-                        Ok(report) => Action::Finished {
-                            job,
-                            report,
-                            requests,
-                            facets,
-                            failures,
-                            timeline: timeline.map(Rc::new),
-                        },
-                        Err(message) => Action::Failed { job, message },
-                    },
+                    } => {
+                        // Receiving a large report already fills one main-thread task (the
+                        // message is decoded in it); reading the report and drawing its first
+                        // findings each get a task of their own, so none of the three keeps the
+                        // page from answering for long.
+                        let dispatcher = dispatcher.clone();
+                        yew::platform::spawn_local(async move {
+                            yield_to_browser().await;
+                            let action = match ReportView::parse(&report_json) {
+                                Ok(report) => Action::Finished {
+                                    job,
+                                    report,
+                                    requests,
+                                    facets,
+                                    failures,
+                                    timeline: timeline.map(Rc::new),
+                                },
+                                Err(message) => Action::Failed { job, message },
+                            };
+                            yield_to_browser().await;
+                            dispatcher.dispatch(action);
+                        });
+                        return;
+                    }
                     FromWorker::Rows {
                         job,
                         total,

@@ -4,6 +4,12 @@ use std::time::Duration;
 
 use yew::prelude::*;
 
+/// Ends the current main-thread task: what follows runs in a later one (a zero-delay timer), after
+/// the browser has had the chance to paint and to handle input.
+pub async fn yield_to_browser() {
+    yew::platform::time::sleep(Duration::ZERO).await;
+}
+
 /// How many of `total` items to draw now: `first` at once, then `step` more after each yield to
 /// the browser (a zero-delay timer), until all are drawn. A large log's findings drawn in one go
 /// made one main-thread task of a third of a second, during which the page could not answer;
@@ -19,7 +25,7 @@ pub fn use_drawn_progressively(total: usize, first: usize, step: usize) -> usize
                 drawn.set(first);
             } else if n < total {
                 yew::platform::spawn_local(async move {
-                    yew::platform::time::sleep(Duration::ZERO).await;
+                    yield_to_browser().await;
                     drawn.set(n + step.max(1));
                 });
             }

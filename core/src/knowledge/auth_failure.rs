@@ -251,11 +251,21 @@ fn sas_authorization_row(v: &EventView<'_>) -> bool {
         && v.sas().is_some()
 }
 
-/// Whether the event failed with 403 (or 401) for any reason: the status every rule of the
-/// family starts from when the service's text is missing (a .NET Framework trace only says
-/// "(403) Forbidden").
+/// Whether the event was refused with 403 (or 401) as a matter of credentials or permissions:
+/// the status every rule of the family starts from when the service's text is missing (a .NET
+/// Framework trace only says "(403) Forbidden"). A refused CORS preflight is a 403 too, but not
+/// one of these ([`is_refused_preflight`]).
 pub fn is_forbidden(v: &EventView<'_>) -> bool {
-    matches!(v.ev.status, 401 | 403)
+    matches!(v.ev.status, 401 | 403) && !is_refused_preflight(v)
+}
+
+/// A CORS preflight the service refused: the error code `CorsPreflightFailure`, or a 403 to an
+/// `…PreflightRequest`. The service answers a preflight from the account's CORS rules before it
+/// reads any credential, so such a 403 says nothing about a token, key or role; `cors-blocked`
+/// reads it, the authentication and authorization rules leave it alone.
+pub fn is_refused_preflight(v: &EventView<'_>) -> bool {
+    v.error_code() == "CorsPreflightFailure"
+        || v.ev.status == 403 && v.operation().ends_with("PreflightRequest")
 }
 
 /// The service's own time for this request, when the log has it: the "Current [..]" of a

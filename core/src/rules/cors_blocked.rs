@@ -52,9 +52,7 @@ fn read(v: &EventView<'_>) -> Option<Seen> {
     let kind = match v.extra(Field::CorsFailure) {
         Some(k) => k.to_string(),
         None => {
-            let refused_preflight =
-                v.operation().ends_with("PreflightRequest") && v.ev.status == 403;
-            if v.error_code() != "CorsPreflightFailure" && !refused_preflight {
+            if !crate::knowledge::auth_failure::is_refused_preflight(v) {
                 return None;
             }
             "preflight-failed".to_string()

@@ -386,3 +386,47 @@ fn other_failures_are_not_cors() {
     });
     assert!(findings(&ds).is_empty());
 }
+
+#[test]
+fn a_refused_preflight_is_no_authorization_failure() {
+    // The preflight of a SAS upload carries the token in its URL and comes back 403; the service
+    // refused it from its CORS rules without reading the token, so no rule about tokens, keys or
+    // roles may read it — only cors-blocked. (The token here lacks the read permission and is
+    // short-lived, which the SAS rules would otherwise have something to say about.)
+    let url = "https://contosoweb.blob.core.windows.net/uploads/photo.jpg?sv=2022-11-02&st=2024-06-30T04%3A10%3A00Z&se=2024-06-30T04%3A20%3A00Z&sr=c&sp=c&sig=c2VjcmV0c2lnbmF0dXJlMTIz";
+    let mut ds = Dataset::new();
+    let server = ds.add_input("StorageBlobLogs.json", "resource-log-json", 1.0);
+    ds.sink(server).event(RawEvent {
+        time: t("2024-06-30T04:14:55Z"),
+        source: SourceKind::Server,
+        service: Service::Blob,
+        method: Method::Options,
+        operation: "BlobPreflightRequest".into(),
+        status: 403,
+        error_code: "CorsPreflightFailure".into(),
+        response_type: ResponseType::ClientOtherError,
+        account: "contosoweb".into(),
+        url: url.into(),
+        location: Location { line: 1, offset: 0 },
+        ..Default::default()
+    });
+    let har = ds.add_input("upload.har", "har", 1.0);
+    har_events(&mut ds, har, url);
+    ds.finish();
+    let c = crate::correlate::Correlation::build(&ds);
+    let cx = Context::new(&ds, &c);
+    assert_eq!(cx.auth_failures().count(), 0, "no row for the auth rules");
+    for rule in super::super::registry() {
+        let found = rule.run(&cx);
+        if rule.id() == "cors-blocked" {
+            assert_eq!(found.len(), 1);
+        } else {
+            assert!(
+                found.iter().all(|f| f.severity == Severity::Info),
+                "{} read the refused preflight: {:?}",
+                rule.id(),
+                found.iter().map(|f| &f.title).collect::<Vec<_>>()
+            );
+        }
+    }
+}

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
-use crate::knowledge::auth_failure::{classify, is_forbidden, request_version, Problem};
+use crate::knowledge::auth_failure::{
+    classify, is_forbidden, is_refused_preflight, request_version, Problem,
+};
 use crate::model::{EventView, Field};
 
 pub struct SasVersionMismatch;
@@ -25,11 +27,7 @@ fn is_version(s: &str) -> bool {
 /// A failure that the token could be behind: refused (401/403) or classified as an
 /// authentication or authorization problem (an old-style 404 included).
 fn failed_for_auth(v: &EventView<'_>) -> bool {
-    // A refused CORS preflight is a 403 too, but the service answers it from its CORS rules
-    // before it reads any credential (cors-blocked).
-    let preflight =
-        v.error_code() == "CorsPreflightFailure" || v.operation().ends_with("PreflightRequest");
-    v.ev.is_failure() && !preflight && (is_forbidden(v) || classify(v).is_some())
+    v.ev.is_failure() && !is_refused_preflight(v) && (is_forbidden(v) || classify(v).is_some())
 }
 
 /// Failures whose cause the service named and the version cannot be behind: the token's

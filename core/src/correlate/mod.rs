@@ -254,9 +254,6 @@ pub struct Correlation {
     /// One estimate per client or network input that could be compared with the service's clock.
     pub skew: Vec<ClockSkewEstimate>,
     skew_by_input: Vec<Option<f64>>,
-    /// (request, speaking observation) of every attempt, computed on first use: a dozen rules
-    /// walk it, and on a large log building it once per rule cost more than their own checks.
-    primaries: std::sync::OnceLock<Vec<(u32, usize)>>,
 }
 
 /// Sorts (fingerprint, index) pairs with two passes of a radix sort on the fingerprint's
@@ -814,22 +811,7 @@ impl Correlation {
             request_of,
             skew,
             skew_by_input,
-            primaries: std::sync::OnceLock::new(),
         }
-    }
-
-    /// The observation that speaks for every attempt of every request ([`Request::primary`]),
-    /// with its request index, in request order.
-    pub fn primaries(&self, ds: &Dataset) -> &[(u32, usize)] {
-        self.primaries.get_or_init(|| {
-            let mut out = Vec::with_capacity(self.requests.len());
-            for (r, req) in self.requests.iter().enumerate() {
-                for a in req.attempts() {
-                    out.push((r as u32, Request::primary(ds, a) as usize));
-                }
-            }
-            out
-        })
     }
 
     /// The request an event belongs to.

@@ -1,7 +1,7 @@
 //! `high-client-latency`: requests spent much longer end to end than inside the service, so the
 //! client or the network is the slow part (the guide's "Nagle warning" heuristic).
 
-use super::ops_common::{confidence, finding, is_success, primaries, services, Seen};
+use super::ops_common::{confidence, finding, is_success, services, Seen};
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::model::{ResponseType, Service};
 use crate::report::kql::Kql;
@@ -27,7 +27,7 @@ impl Rule for HighClientLatency {
         let mut eligible = 0usize;
         let mut hits: Vec<(usize, f32)> = Vec::new();
         let mut small_services = 0usize;
-        for (_, i) in primaries(cx) {
+        for (_, i) in cx.primaries() {
             let v = cx.ds.view(i);
             let (e2e, srv) = (v.ev.e2e_ms, v.ev.server_ms);
             // End-to-end latency is only meaningful for successful requests. A row the service

@@ -178,6 +178,7 @@ pub struct Context<'a> {
     activity: std::sync::OnceLock<ops_common::ContainerActivity>,
     history: std::sync::OnceLock<ops_common::History>,
     auth_failed: std::sync::OnceLock<Vec<usize>>,
+    primaries: std::sync::OnceLock<Vec<(u32, usize)>>,
     unsuccessful: std::sync::OnceLock<Vec<(u32, usize)>>,
     retried: std::sync::OnceLock<Vec<u32>>,
 }
@@ -190,6 +191,7 @@ impl<'a> Context<'a> {
             activity: std::sync::OnceLock::new(),
             history: std::sync::OnceLock::new(),
             auth_failed: std::sync::OnceLock::new(),
+            primaries: std::sync::OnceLock::new(),
             unsuccessful: std::sync::OnceLock::new(),
             retried: std::sync::OnceLock::new(),
         }
@@ -201,6 +203,25 @@ impl<'a> Context<'a> {
             .get_or_init(|| ops_common::ContainerActivity::build(self))
     }
 
+    /// The observation that speaks for every attempt of every request
+    /// ([`crate::correlate::Request::primary`]), with its request index, in request order. A
+    /// dozen rules walk it; building it once per rule cost more than their own checks.
+    pub(crate) fn primaries(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.primaries
+            .get_or_init(|| {
+                let ds = self.ds;
+                let mut out = Vec::with_capacity(self.correlation.requests.len());
+                for (r, req) in self.correlation.requests.iter().enumerate() {
+                    for a in req.attempts() {
+                        out.push((r as u32, crate::correlate::Request::primary(ds, a) as usize));
+                    }
+                }
+                out
+            })
+            .iter()
+            .copied()
+    }
+
     /// The attempts whose speaking observation ([`crate::correlate::Request::primary`]) did not
     /// get a 2xx, with their request index, in request order: status 0 (metrics rows, consoles,
     /// lost responses) included. The rules about 404s, 409s, 412s, throttling and timeouts walk
@@ -208,10 +229,7 @@ impl<'a> Context<'a> {
     pub(crate) fn unsuccessful_primaries(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
         self.unsuccessful
             .get_or_init(|| {
-                self.correlation
-                    .primaries(self.ds)
-                    .iter()
-                    .copied()
+                self.primaries()
                     .filter(|&(_, i)| !(200..300).contains(&self.ds.events[i].status))
                     .collect()
             })

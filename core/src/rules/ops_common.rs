@@ -106,11 +106,6 @@ pub(crate) fn services(cx: &Context<'_>, evidence: &[Evidence]) -> Vec<Service> 
     out
 }
 
-/// The observation that speaks for every attempt of every request, with its request index.
-pub(crate) fn primaries<'a>(cx: &Context<'a>) -> impl Iterator<Item = (u32, usize)> + 'a {
-    cx.correlation.primaries(cx.ds).iter().copied()
-}
-
 /// An event's time on the service's clock.
 pub(crate) fn time(cx: &Context<'_>, i: usize) -> Option<Timestamp> {
     cx.correlation.corrected_time(cx.ds, i)
@@ -337,7 +332,7 @@ impl History {
         let mut keys = ResourceKeys::default();
         let mut deletes: Vec<Vec<(Timestamp, usize)>> = Vec::new();
         let mut created: Vec<(u32, usize)> = Vec::new();
-        for (_, i) in primaries(cx) {
+        for (_, i) in cx.primaries() {
             let e = &cx.ds.events[i];
             if !is_success(e.status) || e.resource.is_empty() {
                 continue;
@@ -434,7 +429,7 @@ impl ContainerActivity {
         let mut keys: Vec<String> = Vec::new();
         let mut key_ids: HashMap<String, u32> = HashMap::new();
         let mut lists: Vec<Vec<(usize, Option<u32>)>> = Vec::new();
-        for (_, i) in primaries(cx) {
+        for (_, i) in cx.primaries() {
             let resource = cx.ds.events[i].resource;
             let k = *key_of.entry(resource).or_insert_with(|| {
                 let v = cx.ds.view(i);

@@ -385,3 +385,130 @@ fn the_report_summary_lists_each_inputs_skew() {
     let har = skew.iter().find(|s| s.source == "browser.har").unwrap();
     assert!((har.seconds + 2.5).abs() < 1.0);
 }
+
+/// Server rows with the given request ids (empty: none), one second apart.
+fn server_rows(rids: &[&str]) -> Dataset {
+    let mut ds = Dataset::new();
+    let input = ds.add_input("server.log", "storage-analytics", 1.0);
+    for (n, rid) in rids.iter().enumerate() {
+        push(
+            &mut ds,
+            input,
+            n as u32 + 1,
+            Obs {
+                secs: n as f64,
+                source: SourceKind::Server,
+                method: Method::Get,
+                op: "GetBlob",
+                blob: "a.txt",
+                status: 200,
+                crid: "",
+                rid,
+            },
+        );
+    }
+    ds.finish();
+    ds
+}
+
+#[test]
+fn ids_with_one_fingerprint_are_still_told_apart() {
+    // The fingerprint collision path never runs on real ids; give every id the same
+    // fingerprint and the classes must still follow the ids.
+    let a = "8e8f7bd4-2a1e-4b1f-9c55-6d9f2f6e0a01";
+    let b = "8e8f7bd4-2a1e-4b1f-9c55-6d9f2f6e0a02";
+    let ds = server_rows(&[a, b, a, "not-a-guid", b, "not-a-guid", ""]);
+    let keyed: Vec<(u64, u32)> = (0..ds.events.len() as u32)
+        .filter(|&i| rid_of(&ds.view(i as usize)).is_some())
+        .map(|i| (7, i))
+        .collect();
+    let classes = IdClasses::from_keyed(&ds, keyed, rid_of);
+    let got: Vec<Option<u32>> = (0..ds.events.len() as u32)
+        .map(|i| classes.get(i))
+        .collect();
+    assert_eq!(
+        got,
+        vec![Some(0), Some(1), Some(0), Some(3), Some(1), Some(3), None]
+    );
+    // The real fingerprints give the same classes.
+    let (real, _) = IdClasses::build_both(&ds);
+    let again: Vec<Option<u32>> = (0..ds.events.len() as u32).map(|i| real.get(i)).collect();
+    assert_eq!(again, got);
+}
+
+#[test]
+fn the_radix_sort_orders_as_a_full_sort() {
+    // Above the size where the radix passes start, with clustered and spread fingerprints and
+    // repeated ones.
+    let mut x: u64 = 0x1234_5678_9abc_def0;
+    let mut v: Vec<(u64, u32)> = (0..70_000u32)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let fp = match i % 4 {
+                0 => x,
+                1 => x & 0xff00_0000_0000_00ff, // many share their leading 16 bits
+                2 => (i as u64 / 3) << 40,      // repeats
+                _ => u64::MAX - (i as u64 % 5),
+            };
+            (fp, i)
+        })
+        .collect();
+    let mut want = v.clone();
+    want.sort_unstable();
+    sort_by_leading_bits(&mut v);
+    assert_eq!(v, want);
+}
+
+#[test]
+fn a_request_keeps_its_events_inline_then_on_the_heap() {
+    let mut m = Members::default();
+    assert!(m.is_empty());
+    for i in 0..10u32 {
+        m.push(i * 3);
+        assert_eq!(&m[..], &(0..=i).map(|k| k * 3).collect::<Vec<_>>()[..]);
+    }
+    assert_eq!(m.iter().copied().sum::<u32>(), 135);
+    assert_eq!(format!("{:?}", Members::one(5)), "[5]");
+}
+
+#[test]
+fn request_groups_are_ordered_by_root_and_in_time_inside() {
+    // Two requests joined by client request id, their rows out of time order in the dataset.
+    let mut ds = Dataset::new();
+    let input = ds.add_input("client.log", "test", 1.0);
+    for (line, secs, crid) in [(1, 5.0, "x"), (2, 1.0, "y"), (3, 3.0, "x"), (4, 2.0, "y")] {
+        push(
+            &mut ds,
+            input,
+            line,
+            Obs {
+                secs,
+                source: SourceKind::Client,
+                method: Method::Get,
+                op: "GetBlob",
+                blob: "a.txt",
+                status: 200,
+                crid,
+                rid: "",
+            },
+        );
+    }
+    ds.finish();
+    let c = Correlation::build(&ds);
+    assert_eq!(c.requests.len(), 2);
+    for r in &c.requests {
+        let times: Vec<_> = r
+            .events
+            .iter()
+            .map(|&i| ds.events[i as usize].time)
+            .collect();
+        let mut sorted = times.clone();
+        sorted.sort();
+        assert_eq!(times, sorted, "events of a request in time order");
+        assert_eq!(r.events.len(), 2);
+    }
+    // Requests in dataset order: the first event of the first request comes first.
+    assert!(c.requests[0].events[0] < c.requests[1].events[0]);
+}

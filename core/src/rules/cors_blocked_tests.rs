@@ -238,24 +238,31 @@ fn one_finding_per_service() {
     assert!(f[1].cors_forms[1].text.contains("--services q"));
 }
 
+/// A preflight the service refused, as a server log row at `line` (`url` may be empty: the
+/// resource logs of a preflight often have none).
+fn server_preflight(line: u32, url: &str) -> RawEvent<'_> {
+    RawEvent {
+        time: t("2024-06-30T04:14:55Z"),
+        source: SourceKind::Server,
+        service: Service::Blob,
+        method: Method::Options,
+        operation: "BlobPreflightRequest".into(),
+        status: 403,
+        error_code: "CorsPreflightFailure".into(),
+        response_type: ResponseType::ClientOtherError,
+        account: "contosoweb".into(),
+        url: url.into(),
+        location: Location { line, offset: 0 },
+        ..Default::default()
+    }
+}
+
 #[test]
 fn server_preflight_rows_alone_say_what_is_unknown() {
     let mut ds = Dataset::new();
     let i = ds.add_input("StorageBlobLogs.json", "resource-log-json", 1.0);
     for line in [3u32, 4] {
-        ds.sink(i).event(RawEvent {
-            time: t("2024-06-30T04:14:55Z"),
-            source: SourceKind::Server,
-            service: Service::Blob,
-            method: Method::Options,
-            operation: "BlobPreflightRequest".into(),
-            status: 403,
-            error_code: "CorsPreflightFailure".into(),
-            response_type: ResponseType::ClientOtherError,
-            account: "contosoweb".into(),
-            location: Location { line, offset: 0 },
-            ..Default::default()
-        });
+        ds.sink(i).event(server_preflight(line, ""));
     }
     let f = findings(&ds);
     assert_eq!(f.len(), 1);
@@ -396,20 +403,7 @@ fn a_refused_preflight_is_no_authorization_failure() {
     let url = "https://contosoweb.blob.core.windows.net/uploads/photo.jpg?sv=2022-11-02&st=2024-06-30T04%3A10%3A00Z&se=2024-06-30T04%3A20%3A00Z&sr=c&sp=c&sig=c2VjcmV0c2lnbmF0dXJlMTIz";
     let mut ds = Dataset::new();
     let server = ds.add_input("StorageBlobLogs.json", "resource-log-json", 1.0);
-    ds.sink(server).event(RawEvent {
-        time: t("2024-06-30T04:14:55Z"),
-        source: SourceKind::Server,
-        service: Service::Blob,
-        method: Method::Options,
-        operation: "BlobPreflightRequest".into(),
-        status: 403,
-        error_code: "CorsPreflightFailure".into(),
-        response_type: ResponseType::ClientOtherError,
-        account: "contosoweb".into(),
-        url: url.into(),
-        location: Location { line: 1, offset: 0 },
-        ..Default::default()
-    });
+    ds.sink(server).event(server_preflight(1, url));
     let har = ds.add_input("upload.har", "har", 1.0);
     har_events(&mut ds, har, url);
     ds.finish();

@@ -172,11 +172,20 @@ pub(crate) fn is_container_create(v: &EventView<'_>) -> bool {
 
 /// A request addressed to a container (queue, table, share) itself: its key has two segments.
 pub(crate) fn is_container_level(v: &EventView<'_>) -> bool {
-    let r = v.resource().trim_end_matches('/').trim_start_matches('/');
-    // Two segments: exactly one `/` inside. This runs on every row; most resources are blobs,
-    // whose second `/` ends the search early.
+    is_container_level_key(v.resource())
+}
+
+fn is_container_level_key(resource: &str) -> bool {
+    let r = resource.trim_end_matches('/').trim_start_matches('/');
+    // Two segments: exactly one `/` inside. Most resources are blobs, whose second `/` ends the
+    // search early.
     let mut slashes = memchr::memchr_iter(b'/', r.as_bytes());
     !r.is_empty() && slashes.next().is_some() && slashes.next().is_none()
+}
+
+/// The container key of a resource addressed to a container itself.
+fn container_level_key(resource: &str) -> Option<String> {
+    container_key(resource).filter(|_| is_container_level_key(resource))
 }
 
 /// `/account/name` of the container (queue, table, share) a resource key lives in. Table keys
@@ -283,31 +292,38 @@ pub(crate) fn who(v: &EventView<'_>) -> Vec<(&'static str, String)> {
     out
 }
 
-/// Resource keys (a resource without its trailing `/`) numbered by first appearance, resolved
-/// once per distinct interned resource rather than once per row: a log of a million rows names
-/// a few thousand resources, and hashing each row's text was most of an index's build.
-#[derive(Default)]
+/// Keys derived from a resource (the resource without its trailing `/`; the container it lives
+/// in), numbered by first appearance and resolved once per distinct interned resource rather
+/// than once per row: a log of a million rows names a few thousand resources, and working on
+/// each row's text was most of an index's build.
 struct ResourceKeys {
-    by_sym: crate::model::SmallKeyMap<crate::model::Sym, u32>,
+    key_of: fn(&str) -> Option<String>,
+    by_sym: crate::model::SmallKeyMap<crate::model::Sym, Option<u32>>,
     by_text: HashMap<String, u32>,
     texts: Vec<String>,
 }
 
 impl ResourceKeys {
-    fn id(&mut self, cx: &Context<'_>, resource: crate::model::Sym) -> u32 {
+    fn new(key_of: fn(&str) -> Option<String>) -> ResourceKeys {
+        ResourceKeys {
+            key_of,
+            by_sym: Default::default(),
+            by_text: HashMap::new(),
+            texts: Vec::new(),
+        }
+    }
+
+    /// The id of `resource`'s key, or `None` when it has none.
+    fn id(&mut self, cx: &Context<'_>, resource: crate::model::Sym) -> Option<u32> {
         if let Some(&k) = self.by_sym.get(&resource) {
             return k;
         }
-        let text = cx.ds.str(resource).trim_end_matches('/');
-        let k = match self.by_text.get(text) {
-            Some(&k) => k,
-            None => {
-                let k = self.texts.len() as u32;
-                self.texts.push(text.to_string());
-                self.by_text.insert(text.to_string(), k);
-                k
-            }
-        };
+        let k = (self.key_of)(cx.ds.str(resource)).map(|key| {
+            *self.by_text.entry(key).or_insert_with_key(|key| {
+                self.texts.push(key.clone());
+                (self.texts.len() - 1) as u32
+            })
+        });
         self.by_sym.insert(resource, k);
         k
     }
@@ -315,6 +331,15 @@ impl ResourceKeys {
     fn text(&self, k: u32) -> &str {
         &self.texts[k as usize]
     }
+}
+
+/// Lists indexed by key id, grown as ids appear.
+fn push_at<T>(lists: &mut Vec<Vec<T>>, k: u32, item: T) {
+    let k = k as usize;
+    if lists.len() <= k {
+        lists.resize_with(k + 1, Vec::new);
+    }
+    lists[k].push(item);
 }
 
 /// Successful deletes per key, and successful creates of deleted names and of containers, in
@@ -329,7 +354,7 @@ impl History {
     pub fn build(cx: &Context<'_>) -> History {
         // Per resource key, by key id; turned into maps by key text at the end. One walk over
         // the attempts; the time is read only for the few rows kept.
-        let mut keys = ResourceKeys::default();
+        let mut keys = ResourceKeys::new(|r| Some(r.trim_end_matches('/').to_string()));
         let mut deletes: Vec<Vec<(Timestamp, usize)>> = Vec::new();
         let mut created: Vec<(u32, usize)> = Vec::new();
         for (_, i) in cx.primaries() {
@@ -339,15 +364,13 @@ impl History {
             }
             let v = cx.ds.view(i);
             if is_delete(&v) {
-                if let Some(t) = time(cx, i) {
-                    let k = keys.id(cx, e.resource) as usize;
-                    if deletes.len() <= k {
-                        deletes.resize_with(k + 1, Vec::new);
-                    }
-                    deletes[k].push((t, i));
+                if let (Some(t), Some(k)) = (time(cx, i), keys.id(cx, e.resource)) {
+                    push_at(&mut deletes, k, (t, i));
                 }
             } else if e.status == 201 || is_container_create(&v) {
-                created.push((keys.id(cx, e.resource), i));
+                if let Some(k) = keys.id(cx, e.resource) {
+                    created.push((k, i));
+                }
             }
         }
         // Creates matter only for names that were deleted and for containers; keeping every
@@ -359,10 +382,7 @@ impl History {
                 continue;
             }
             if let Some(t) = time(cx, i) {
-                if creates.len() <= k as usize {
-                    creates.resize_with(k as usize + 1, Vec::new);
-                }
-                creates[k as usize].push((t, i));
+                push_at(&mut creates, k, (t, i));
             }
         }
         let by_text =
@@ -422,40 +442,27 @@ struct CreateInFlight {
 
 impl ContainerActivity {
     pub fn build(cx: &Context<'_>) -> ContainerActivity {
-        // Container-level requests per key, in request order, as (event, request). Whether a
-        // resource is container-level, and its key, are worked out once per distinct resource.
-        let mut key_of: crate::model::SmallKeyMap<crate::model::Sym, Option<u32>> =
-            Default::default();
-        let mut keys: Vec<String> = Vec::new();
-        let mut key_ids: HashMap<String, u32> = HashMap::new();
-        let mut lists: Vec<Vec<(usize, Option<u32>)>> = Vec::new();
+        // The answered container creates per container key, in request order.
+        let mut keys = ResourceKeys::new(container_level_key);
+        let mut by_key: Vec<Vec<usize>> = Vec::new();
         for (_, i) in cx.primaries() {
-            let resource = cx.ds.events[i].resource;
-            let k = *key_of.entry(resource).or_insert_with(|| {
-                let v = cx.ds.view(i);
-                let key = container_key(v.resource()).filter(|_| is_container_level(&v))?;
-                Some(*key_ids.entry(key).or_insert_with_key(|key| {
-                    keys.push(key.clone());
-                    lists.push(Vec::new());
-                    (keys.len() - 1) as u32
-                }))
-            });
-            if let Some(k) = k {
-                lists[k as usize].push((i, cx.correlation.request_of.get(i).copied()));
+            let e = &cx.ds.events[i];
+            if e.status == 0 || !is_container_create(&cx.ds.view(i)) {
+                continue;
+            }
+            if let Some(k) = keys.id(cx, e.resource) {
+                push_at(&mut by_key, k, i);
             }
         }
-        let all = keys.into_iter().zip(lists);
         let mut creates: HashMap<String, Vec<CreateInFlight>> = HashMap::new();
-        for (key, list) in all {
+        for (k, list) in by_key.into_iter().enumerate() {
+            let key = keys.text(k as u32);
             let mut out = Vec::new();
-            for &(c, request) in &list {
-                let v = cx.ds.view(c);
-                if !is_container_create(&v) || v.ev.status == 0 {
-                    continue;
-                }
+            for c in list {
                 let Some((start, end)) = span(cx, c) else {
                     continue;
                 };
+                let request = cx.correlation.request_of.get(c).copied();
                 // The first check of the same request that happened before the create: looked
                 // for among that request's own attempts, not the container's whole list (a busy
                 // container has thousands of requests and thousands of creates).
@@ -468,8 +475,7 @@ impl ContainerActivity {
                         let pv = cx.ds.view(p);
                         if p == c
                             || is_container_create(&pv)
-                            || !is_container_level(&pv)
-                            || container_key(pv.resource()).as_deref() != Some(key.as_str())
+                            || container_level_key(pv.resource()).as_deref() != Some(key)
                         {
                             return None;
                         }
@@ -484,7 +490,7 @@ impl ContainerActivity {
                 });
             }
             if !out.is_empty() {
-                creates.insert(key, out);
+                creates.insert(key.to_string(), out);
             }
         }
         ContainerActivity { creates }

@@ -148,12 +148,6 @@ impl std::fmt::Debug for Members {
     }
 }
 
-impl PartialEq for Members {
-    fn eq(&self, other: &Members) -> bool {
-        **self == **other
-    }
-}
-
 impl Request {
     /// Number of attempts (HTTP exchanges) of this request.
     pub fn attempt_count(&self) -> usize {

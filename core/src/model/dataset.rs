@@ -777,8 +777,13 @@ impl<'a> EventView<'a> {
 
     pub fn sas(&self) -> Option<&'a SasToken> {
         let ds = self.ds;
+        self.sas_index().and_then(|v| ds.sas.get(v as usize))
+    }
+
+    /// The index of the event's SAS token in [`Dataset::sas`]: tokens with the same fields and
+    /// signature share one index, so it tells whether two requests used the same token.
+    pub fn sas_index(&self) -> Option<u32> {
         self.extra_value(Field::Sas)
-            .and_then(|v| ds.sas.get(v as usize))
     }
 
     /// "file.log:12" for messages.

@@ -8,7 +8,7 @@ use super::auth_common as ac;
 use super::{Context, Evidence, Finding, Level, Rule, Severity};
 use crate::knowledge::auth_failure::{classify, human_duration, time_window_failure, WindowSide};
 use crate::knowledge::sas_eval::SHORT_LIFETIME_SECS;
-use crate::model::{Field, Timestamp};
+use crate::model::Timestamp;
 
 pub struct SasShortLifetime;
 
@@ -42,7 +42,7 @@ impl Rule for SasShortLifetime {
         // Events per token (index into the dataset's SAS table), in time order.
         let mut by_token: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for v in cx.ds.iter() {
-            if let Some((_, i)) = v.extras().find(|(f, _)| *f == Field::Sas) {
+            if let Some(i) = v.sas_index() {
                 if maybe_short.get(i as usize) == Some(&true) {
                     by_token.entry(i).or_default().push(v.index);
                 }

@@ -86,7 +86,7 @@ enum Cred {
 }
 
 fn cred(v: &EventView<'_>) -> Option<Cred> {
-    if let Some((_, i)) = v.extras().find(|(f, _)| *f == Field::Sas) {
+    if let Some(i) = v.sas_index() {
         return Some(Cred::Sas(i));
     }
     (v.ev.auth == crate::model::AuthKind::SharedKey || v.extra(Field::StringToSign).is_some())

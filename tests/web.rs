@@ -17,6 +17,19 @@ fn output() -> web_sys::Element {
     el
 }
 
+/// Draws one finding card into `root` and waits for it to be on the page.
+async fn render_card(root: &web_sys::Element, finding: FindingView) {
+    yew::Renderer::<FindingCard>::with_root_and_props(
+        root.clone(),
+        FindingCardProps {
+            finding,
+            on_evidence: yew::Callback::noop(),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+}
+
 #[wasm_bindgen_test]
 fn every_example_is_diagnosed_in_wasm() {
     for ex in EXAMPLES {
@@ -60,15 +73,7 @@ async fn finding_card_renders_contract_attributes_and_inert_log_text() {
         }],
         ..Default::default()
     };
-    yew::Renderer::<FindingCard>::with_root_and_props(
-        root.clone(),
-        FindingCardProps {
-            finding,
-            on_evidence: yew::Callback::noop(),
-        },
-    )
-    .render();
-    yew::scheduler::flush().await;
+    render_card(&root, finding).await;
     let card = root
         .query_selector("[data-rule=\"sas-expired\"][data-severity=\"error\"]")
         .unwrap();
@@ -104,15 +109,7 @@ async fn a_long_evidence_list_draws_its_first_rows_then_all_on_request() {
             .collect(),
         ..Default::default()
     };
-    yew::Renderer::<FindingCard>::with_root_and_props(
-        root.clone(),
-        FindingCardProps {
-            finding,
-            on_evidence: yew::Callback::noop(),
-        },
-    )
-    .render();
-    yew::scheduler::flush().await;
+    render_card(&root, finding).await;
     let rows = || root.query_selector_all("[data-evidence]").unwrap().length() as usize;
     assert_eq!(rows(), EVIDENCE_ROWS_FIRST);
     let button = root

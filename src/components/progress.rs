@@ -48,12 +48,10 @@ impl FileState {
     /// What the line says after the name.
     pub fn label(self) -> String {
         match self {
-            FileState::Read => "read".to_string(),
             FileState::Reading { done, total } if total > 0.0 => {
                 format!("{} of {}", mb(done), mb(total))
             }
-            FileState::Reading { .. } => "reading".to_string(),
-            FileState::Waiting => "waiting".to_string(),
+            _ => self.word().to_string(),
         }
     }
 }

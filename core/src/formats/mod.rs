@@ -7,6 +7,7 @@ use crate::model::EventSink;
 
 mod azcopy_log;
 mod browser_console;
+mod byte_masks;
 mod cors_rules;
 mod csv_util;
 mod dotnet_azure_core;

@@ -14,11 +14,13 @@
 //! * A blob may repeat records written earlier in the same hour: a record whose request id and
 //!   operation count were already seen in this input is skipped as a duplicate.
 //!
-//! Speed matters (an hour of `$logs` can be gigabytes): the splitter borrows slices of the line
-//! into a fixed array, and text is copied only where decoding changes it.
+//! Speed matters (an hour of `$logs` can be gigabytes): the splitter finds separators from bit
+//! masks of the line's `;`, `"` and `&` bytes ([`ByteMasks`]), borrows the fields as slices into a
+//! fixed array, and text is copied only where decoding changes it.
 
 use std::borrow::Cow;
 
+use super::byte_masks::ByteMasks;
 use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
 use crate::knowledge::url::{html_decode, preflight_origin, StorageUrl};
@@ -64,7 +66,7 @@ impl Format for StorageAnalytics {
 }
 
 fn looks_like_record(line: &str) -> bool {
-    let f = split(line);
+    let f = split(line, &mut ByteMasks::default());
     f.count >= V1_FIELDS && version(f.get(0)).is_some() && Timestamp::parse(f.get(1)).is_some()
 }
 
@@ -93,96 +95,44 @@ fn ends_entity(b: &[u8], field_start: usize, semi: usize) -> bool {
     name.len() >= 2 && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'#')
 }
 
-/// Positions of `;` in a line, in order, found eight bytes at a time. The separators are dense
-/// (one every 15 bytes or so), where restarting a vector search after every match costs more
-/// than this word-at-a-time scan.
-struct Semis<'a> {
-    b: &'a [u8],
-    /// Offset of the word whose matches are in `bits`.
-    base: usize,
-    /// One high bit per byte of that word that is a `;`.
-    bits: u64,
-    /// Offset of the next word to load.
-    next: usize,
-}
-
-impl<'a> Semis<'a> {
-    fn new(b: &'a [u8]) -> Semis<'a> {
-        Semis {
-            b,
-            base: 0,
-            bits: 0,
-            next: 0,
-        }
-    }
-}
-
-impl Iterator for Semis<'_> {
-    type Item = usize;
-    fn next(&mut self) -> Option<usize> {
-        const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-        while self.bits == 0 {
-            if self.next >= self.b.len() {
-                return None;
-            }
-            let end = (self.next + 8).min(self.b.len());
-            let word = match self.b.get(self.next..self.next + 8) {
-                Some(&[a, b, c, d, e, f, g, h]) => [a, b, c, d, e, f, g, h],
-                _ => {
-                    // The last, short word: padded with zeros, which are not `;`.
-                    let mut w = [0u8; 8];
-                    w[..end - self.next].copy_from_slice(&self.b[self.next..end]);
-                    w
-                }
-            };
-            let x = u64::from_le_bytes(word) ^ 0x3b3b_3b3b_3b3b_3b3b;
-            // High bit set exactly in the bytes where `x` is zero (no carry crosses a byte).
-            self.bits = !(((x & LO7) + LO7) | x | LO7);
-            self.base = self.next;
-            self.next = end;
-        }
-        let k = self.bits.trailing_zeros() as usize / 8;
-        self.bits &= self.bits - 1;
-        Some(self.base + k)
-    }
-}
+/// Classes of [`ByteMasks`] the splitter asks for.
+const SEMI: usize = 0;
+const QUOTE: usize = 1;
+const AMP: usize = 2;
 
 /// Splits a `$logs` line in one pass. Never fails: a quoted field that never closes runs to the
 /// end of the line (the field count then tells the caller the line is damaged).
 ///
-/// Every field ends at a `;` (or the end of the line), so one scan for `;` finds all the
-/// candidates; a quoted field ends at the first `;` right after a closing `"`, an unquoted one
-/// at the first `;` that does not finish an HTML entity.
-fn split(line: &str) -> Fields<'_> {
+/// Every field ends at a `;` (or the end of the line): a quoted field at the first `;` right
+/// after a closing `"`, an unquoted one at the first `;` that does not finish an HTML entity.
+/// `masks` (reused between lines) says where those bytes are, so a field's end is found with a
+/// few bit operations rather than by looking at its bytes.
+fn split<'a>(line: &'a str, masks: &mut ByteMasks) -> Fields<'a> {
     let b = line.as_bytes();
     let len = b.len();
+    masks.fill(b, [b';', b'"', b'&']);
     let mut out = Fields {
         f: [""; MAX_FIELDS],
         count: 0,
     };
-    let mut semis = Semis::new(b);
-    // Without any `&` no `;` can end an entity: skip that check for the whole line.
-    let has_amp = memchr::memchr(b'&', b).is_some();
     // Every slice bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
     // slices fall on char boundaries.
     let mut i = 0;
     loop {
         let quoted = i < len && b[i] == b'"';
-        let mut end = None;
-        for s in semis.by_ref() {
-            if s < i {
-                continue;
+        let end = if quoted {
+            // The opening quote and at least the closing one come first.
+            masks.next_after(SEMI, QUOTE, i + 2)
+        } else {
+            let mut from = i;
+            loop {
+                match masks.next(SEMI, from) {
+                    // Entities are rare outside quoted fields: look only when an `&` is there.
+                    Some(s) if masks.any_in(AMP, i, s) && ends_entity(b, i, s) => from = s + 1,
+                    other => break other,
+                }
             }
-            let closes = if quoted {
-                s >= i + 2 && b[s - 1] == b'"'
-            } else {
-                !(has_amp && ends_entity(b, i, s))
-            };
-            if closes {
-                end = Some(s);
-                break;
-            }
-        }
+        };
         let (field, next) = match end {
             Some(s) if quoted => (&line[i + 1..s - 1], Some(s)),
             Some(s) => (&line[i..s], Some(s)),
@@ -311,6 +261,8 @@ impl Seen {
 struct Parser {
     /// (request id, operation count) → line first seen.
     seen: Seen,
+    /// Reused by [`split`] from line to line.
+    masks: ByteMasks,
     newer_version_noted: bool,
 }
 
@@ -382,7 +334,7 @@ impl LineParser for Parser {
         if text.trim().is_empty() {
             return;
         }
-        let f = split(text);
+        let f = split(text, &mut self.masks);
         let Some((major, minor)) = version(f.get(0)) else {
             sink.skipped(
                 line.number,

@@ -95,3 +95,16 @@ fn mixed_case_sig_is_redacted() {
         assert!(r.contains(REDACTED), "{r}");
     }
 }
+
+#[test]
+fn the_quick_pre_check_lets_every_marker_through() {
+    // `may_contain_secret` first looks only for `=`, a space or a `z`: every marker (in either
+    // case, as `redact` matches them) must hold one, or its secrets would never be looked for.
+    for m in MARKERS {
+        for text in [m.to_string(), m.to_ascii_uppercase()] {
+            assert!(may_contain_secret(text.as_bytes()), "{text}");
+        }
+    }
+    assert!(!may_contain_secret(b"/account/container/blob-0001.csv"));
+    assert!(!may_contain_secret(b"203.0.113.7"));
+}

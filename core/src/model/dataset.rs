@@ -66,6 +66,9 @@ pub struct Dataset {
     /// hash): hash of that key → (key, token index or none). Saves parsing the token again for
     /// every request that carries it.
     sas_seen: HashMap<u64, (Box<str>, Option<u32>)>,
+    /// Direct-mapped cache in front of `sas_seen`: (hash, query text, answer) by the hash of a
+    /// URL's whole query.
+    sas_by_query: Vec<(u64, String, Option<u32>)>,
     /// One bit per symbol: set when the string is known to come through [`redact`] unchanged, so
     /// the same text arriving again needs no redaction pass.
     clean: Vec<u64>,
@@ -79,6 +82,8 @@ pub struct Dataset {
 
 /// Slots of the recent-extras cache (a power of two).
 const EXTRAS_RECENT: usize = 1 << 14;
+/// Slots of the whole-query SAS cache (a power of two).
+const SAS_BY_QUERY: usize = 1 << 10;
 /// The SAS lookup cache is cleared when it grows past this many keys (bounded memory).
 const SAS_SEEN_MAX: usize = 1 << 16;
 
@@ -253,21 +258,30 @@ impl Dataset {
     }
 
     /// `intern(&redact(s))`, with the redaction pass skipped for text already stored unchanged
-    /// by an earlier redaction (repeated values: user agents, addresses, resources).
+    /// by an earlier redaction (repeated values: user agents, addresses, resources), and one
+    /// table search for new text that needs no redaction.
     fn intern_redacted(&mut self, s: &str) -> Sym {
+        if s.is_empty() {
+            return Sym::EMPTY;
+        }
         let h = hash_str(s);
-        if let Some(sym) = self.strings.find_hashed(h, s) {
+        let entry = self.strings.entry(h, s);
+        if let Ok(sym) = entry {
             if self.is_clean(sym) {
                 return sym;
             }
         }
-        match redact(s) {
-            Cow::Borrowed(_) => {
-                let sym = self.strings.intern_hashed(h, s);
+        match (redact(s), entry) {
+            (Cow::Borrowed(_), Ok(sym)) => {
                 self.mark_clean(sym);
                 sym
             }
-            Cow::Owned(r) => self.strings.intern(&r),
+            (Cow::Borrowed(_), Err(vacant)) => {
+                let sym = self.strings.insert_vacant(h, s, vacant);
+                self.mark_clean(sym);
+                sym
+            }
+            (Cow::Owned(r), _) => self.strings.intern(&r),
         }
     }
 
@@ -285,6 +299,29 @@ impl Dataset {
             Some(i) => &query[..i],
             None => query,
         };
+        // Rows of one client repeat one query text: answer those from a small cache of whole
+        // queries before picking the SAS parameters out.
+        let qh = hash_str(query);
+        if self.sas_by_query.is_empty() {
+            self.sas_by_query = vec![(0, String::new(), None); SAS_BY_QUERY];
+        }
+        let slot = qh as usize & (SAS_BY_QUERY - 1);
+        let (seen_h, seen_q, found) = &self.sas_by_query[slot];
+        if *seen_h == qh && seen_q == query {
+            return *found;
+        }
+        let found = self.sas_of_query(url, query);
+        let (seen_h, seen_q, seen_found) = &mut self.sas_by_query[slot];
+        *seen_h = qh;
+        // Reuses the slot's buffer: no allocation once the cache is warm.
+        seen_q.clear();
+        seen_q.push_str(query);
+        *seen_found = found;
+        found
+    }
+
+    /// [`Dataset::sas_of_url`] for a `query` not in the whole-query cache.
+    fn sas_of_query(&mut self, url: &str, query: &str) -> Option<u32> {
         let mut key = std::mem::take(&mut self.sas_key);
         key.clear();
         let mut cacheable = true;
@@ -599,6 +636,7 @@ impl Dataset {
         self.strings.shrink_to_fit();
         self.extras_recent = Vec::new();
         self.sas_seen = HashMap::new();
+        self.sas_by_query = Vec::new();
         self.scratch = Vec::new();
         for info in &mut self.inputs {
             if let Some((a, b)) = info.time_range {

@@ -11,6 +11,10 @@ impl Sym {
     }
 }
 
+/// The empty slot where a missing string belongs (`None` before the table exists), from
+/// [`Interner::entry`].
+pub(crate) struct Vacant(Option<usize>);
+
 /// Append-only string table. Strings live in one buffer; an open-addressing table of ids finds
 /// them by hash, so there is no per-string allocation and about 20 bytes of overhead per string
 /// (span, hash, table slot).
@@ -77,10 +81,23 @@ impl Interner {
         if s.is_empty() {
             return Sym::EMPTY;
         }
-        let slot = match self.probe(h as u32, s) {
-            Ok(found) => return found,
-            Err(slot) => slot,
-        };
+        match self.probe(h as u32, s) {
+            Ok(found) => found,
+            Err(slot) => self.insert_vacant(h, s, Vacant(slot)),
+        }
+    }
+
+    /// Where `s` (hash `h` from [`hash_str`], not empty) is, or the place it would go: lets a
+    /// caller decide what to store for a string it has not seen without searching twice.
+    pub(crate) fn entry(&self, h: u64, s: &str) -> Result<Sym, Vacant> {
+        debug_assert!(!s.is_empty());
+        self.probe(h as u32, s).map_err(Vacant)
+    }
+
+    /// Stores `s`, which [`Interner::entry`] just reported missing, at the place it reported
+    /// (nothing was stored in between).
+    pub(crate) fn insert_vacant(&mut self, h: u64, s: &str, vacant: Vacant) -> Sym {
+        let slot = vacant.0;
         let start = self.buf.len() as u32;
         self.buf.push_str(s);
         let id = self.spans.len() as u32;

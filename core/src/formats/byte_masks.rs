@@ -77,6 +77,17 @@ impl ByteMasks {
     /// Whether any byte in `from..to` is class `c`.
     #[inline]
     pub(crate) fn any_in(&self, c: usize, from: usize, to: usize) -> bool {
+        if from >= to {
+            return false;
+        }
+        if from / 64 == (to - 1) / 64 {
+            // Within one word (the usual short field): one mask test.
+            let Some(w) = self.words.get(from / 64) else {
+                return false;
+            };
+            let upto = !0u64 >> (63 - (to - 1) % 64);
+            return w[c] & (!0u64 << (from % 64)) & upto != 0;
+        }
         self.next(c, from).is_some_and(|i| i < to)
     }
 }

@@ -70,9 +70,12 @@ fn looks_like_record(line: &str) -> bool {
     f.count >= V1_FIELDS && version(f.get(0)).is_some() && Timestamp::parse(f.get(1)).is_some()
 }
 
-/// The fields of one line, borrowed from it.
+/// The fields of one line: where each is (the text is sliced only for the fields read, about
+/// half of them).
 struct Fields<'a> {
-    f: [&'a str; MAX_FIELDS],
+    line: &'a str,
+    /// (start, end) byte offsets of each field, at ASCII bytes or the line's ends.
+    spans: [(u32, u32); MAX_FIELDS],
     /// Number of fields on the line (may exceed [`MAX_FIELDS`]).
     count: usize,
 }
@@ -80,7 +83,10 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Field `i` (0-based), empty when the line has fewer.
     fn get(&self, i: usize) -> &'a str {
-        self.f.get(i).copied().unwrap_or("")
+        match self.spans.get(i) {
+            Some(&(a, b)) if i < self.count => self.line.get(a as usize..b as usize).unwrap_or(""),
+            _ => "",
+        }
     }
 }
 
@@ -106,17 +112,19 @@ const AMP: usize = 2;
 /// Every field ends at a `;` (or the end of the line): a quoted field at the first `;` right
 /// after a closing `"`, an unquoted one at the first `;` that does not finish an HTML entity.
 /// `masks` (reused between lines) says where those bytes are, so a field's end is found with a
-/// few bit operations rather than by looking at its bytes.
+/// few bit operations rather than by looking at its bytes. Offsets are kept as `u32`: the caller
+/// refuses longer lines.
 fn split<'a>(line: &'a str, masks: &mut ByteMasks) -> Fields<'a> {
     let b = line.as_bytes();
     let len = b.len();
     masks.fill(b, [b';', b'"', b'&']);
     let mut out = Fields {
-        f: [""; MAX_FIELDS],
+        line,
+        spans: [(0, 0); MAX_FIELDS],
         count: 0,
     };
-    // Every slice bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
-    // slices fall on char boundaries.
+    // Every span bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
+    // slices [`Fields::get`] takes fall on char boundaries.
     let mut i = 0;
     loop {
         let quoted = i < len && b[i] == b'"';
@@ -133,15 +141,16 @@ fn split<'a>(line: &'a str, masks: &mut ByteMasks) -> Fields<'a> {
                 }
             }
         };
-        let (field, next) = match end {
-            Some(s) if quoted => (&line[i + 1..s - 1], Some(s)),
-            Some(s) => (&line[i..s], Some(s)),
-            None if quoted && len >= i + 2 && b[len - 1] == b'"' => (&line[i + 1..len - 1], None),
-            None if quoted => (&line[i + 1..], None),
-            None => (&line[i..], None),
+        let (span, next) = match end {
+            Some(s) if quoted => ((i + 1, s - 1), Some(s)),
+            Some(s) => ((i, s), Some(s)),
+            None if quoted && len >= i + 2 && b[len - 1] == b'"' => ((i + 1, len - 1), None),
+            None if quoted => ((i + 1, len), None),
+            None => ((i, len), None),
         };
-        if out.count < MAX_FIELDS {
-            out.f[out.count] = field;
+        if let Some(slot) = out.spans.get_mut(out.count) {
+            // Lines are slices of one decoded buffer, far below 4 GiB.
+            *slot = (span.0 as u32, span.1 as u32);
         }
         out.count += 1;
         match next {
@@ -349,6 +358,11 @@ impl LineParser for Parser {
     fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink) {
         let text = line.text;
         if text.trim().is_empty() {
+            return;
+        }
+        if u32::try_from(text.len()).is_err() {
+            // Field positions are kept as 32-bit offsets.
+            sink.skipped(line.number, "a line longer than 4 GiB is not a Storage Analytics record");
             return;
         }
         let f = split(text, &mut self.masks);

@@ -47,7 +47,15 @@ fn masks_match_a_byte_by_byte_scan_at_every_length() {
             }
             assert_eq!(got, want, "len {len}");
             for from in 0..=len {
-                for to in [from, from + 1, from + 7, from + 63, from + 64, from + 65, len] {
+                for to in [
+                    from,
+                    from + 1,
+                    from + 7,
+                    from + 63,
+                    from + 64,
+                    from + 65,
+                    len,
+                ] {
                     let want = (from..to.min(len)).any(|i| line[i] == bytes[2]);
                     assert_eq!(m.any_in(2, from, to), want, "len {len} {from}..{to}");
                 }

@@ -362,7 +362,10 @@ impl LineParser for Parser {
         }
         if u32::try_from(text.len()).is_err() {
             // Field positions are kept as 32-bit offsets.
-            sink.skipped(line.number, "a line longer than 4 GiB is not a Storage Analytics record");
+            sink.skipped(
+                line.number,
+                "a line longer than 4 GiB is not a Storage Analytics record",
+            );
             return;
         }
         let f = split(text, &mut self.masks);

@@ -31,8 +31,16 @@ fn rusage(who: libc::c_int) -> (f64, u64) {
     )
 }
 
+/// This thread's CPU time (user + system), to the nanosecond: `getrusage` counts in scheduler
+/// ticks (4 ms here), too coarse for the per-rule figures of `--rules`.
 fn thread_cpu() -> f64 {
-    rusage(libc::RUSAGE_THREAD).0
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the struct it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
 }
 
 fn process_cpu() -> f64 {

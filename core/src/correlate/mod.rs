@@ -255,13 +255,14 @@ pub struct Correlation {
 /// comparison sort of the whole array, or one pass into 4,096 buckets (each write to another
 /// memory page), took several times as long on a million ids. The result is the order of a
 /// full sort, as the ranges follow the leading bits.
-fn sort_by_leading_bits(v: &mut [(u64, u32)]) {
+fn sort_by_leading_bits(v: &mut [(u64, u32)], tmp: &mut Vec<(u64, u32)>) {
     if v.len() < 1 << 14 {
         v.sort_unstable();
         return;
     }
-    let mut tmp = vec![(0u64, 0u32); v.len()];
-    let top = scatter(v, &mut tmp, 56);
+    tmp.clear();
+    tmp.resize(v.len(), (0, 0));
+    let top = scatter(v, tmp, 56);
     for w in top.windows(2) {
         let (src, dst) = (&tmp[w[0]..w[1]], &mut v[w[0]..w[1]]);
         let sub = scatter(src, dst, 48);
@@ -320,9 +321,12 @@ impl IdClasses {
                 crids.push((Self::fingerprint(k), v.index as u32));
             }
         }
+        // One scratch buffer for both sorts: fresh memory costs page faults, here as much as
+        // the sorting.
+        let mut tmp = Vec::new();
         (
-            Self::from_keyed(ds, rids, rid_of),
-            Self::from_keyed(ds, crids, crid_of),
+            Self::from_keyed(ds, rids, rid_of, &mut tmp),
+            Self::from_keyed(ds, crids, crid_of, &mut tmp),
         )
     }
 
@@ -340,10 +344,11 @@ impl IdClasses {
         ds: &Dataset,
         mut keyed: Vec<(u64, u32)>,
         key_of: fn(&EventView<'_>) -> Option<IdKey>,
+        tmp: &mut Vec<(u64, u32)>,
     ) -> IdClasses {
         // The index is part of the element, so the unstable sort puts each run's lowest index
         // first.
-        sort_by_leading_bits(&mut keyed);
+        sort_by_leading_bits(&mut keyed, tmp);
         let mut class = vec![Self::NONE; ds.events.len()];
         let mut start = 0;
         while start < keyed.len() {
@@ -506,10 +511,6 @@ impl Groups {
         self.starts.len() - 1
     }
 
-    fn get(&self, k: usize) -> &[u32] {
-        &self.members[self.starts[k] as usize..self.starts[k + 1] as usize]
-    }
-
     fn iter(&self) -> impl Iterator<Item = &[u32]> {
         self.starts
             .windows(2)
@@ -595,18 +596,24 @@ impl Correlation {
 
         // 3. Observations with no id that joined nothing: nearest compatible server row in time.
         let mut time_joined = vec![false; n];
-        let mut group_has_server = vec![false; n];
-        for i in 0..n as u32 {
-            if ds.events[i as usize].source == SourceKind::Server {
-                group_has_server[rq.find(i) as usize] = true;
-            }
-        }
-        // Observers without a service request id whose request no server row joined.
-        let candidates: Vec<u32> = (0..n as u32)
+        // Observers without a service request id whose request no server row joined. A dataset
+        // of server logs alone has none, and skips marking the groups that have a server row.
+        let observers: Vec<u32> = (0..n as u32)
             .filter(|&i| {
                 let e = &ds.events[i as usize];
                 is_observer(e.source) && rids.get(i).is_none() && e.time().is_some()
             })
+            .collect();
+        let mut group_has_server = vec![false; if observers.is_empty() { 0 } else { n }];
+        if !observers.is_empty() {
+            for i in 0..n as u32 {
+                if ds.events[i as usize].source == SourceKind::Server {
+                    group_has_server[rq.find(i) as usize] = true;
+                }
+            }
+        }
+        let candidates: Vec<u32> = observers
+            .into_iter()
             .filter(|&i| !group_has_server[rq.find(i) as usize])
             .collect();
         let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
@@ -690,7 +697,11 @@ impl Correlation {
         // 4. Inside each request, observations without a service request id join the nearest
         //    compatible attempt that this input has not already observed.
         let request_groups = groups(ds, &mut rq);
+        let mut previous_first = None;
         for g in request_groups.iter() {
+            let first = g.iter().copied().min();
+            debug_assert!(first > previous_first, "request groups out of order");
+            previous_first = first;
             if g.len() < 2 || g.len() > MAX_PAIRWISE {
                 continue;
             }
@@ -731,15 +742,13 @@ impl Correlation {
         // 5. Requests, attempts in time order.
         let mut requests: Vec<Request> = Vec::with_capacity(request_groups.len());
         let mut request_of = vec![0u32; n];
-        let mut order: Vec<(usize, u32)> = request_groups
-            .iter()
-            .enumerate()
-            .map(|(k, g)| (k, g.iter().copied().min().unwrap_or(0)))
-            .collect();
-        // Requests in dataset order (time order once the dataset is finished).
-        order.sort_by_key(|&(_, first)| first);
-        for (k, _) in order {
-            let g = request_groups.get(k);
+        // Requests in dataset order (time order once the dataset is finished): the groups come
+        // ordered by root, and a root is its set's lowest index (`Dsu::union` keeps the lower).
+        let mut previous_first = None;
+        for g in request_groups.iter() {
+            let first = g.iter().copied().min();
+            debug_assert!(first > previous_first, "request groups out of order");
+            previous_first = first;
             let r = requests.len() as u32;
             if let [i] = g[..] {
                 // Most rows of a large server log are requests seen once.

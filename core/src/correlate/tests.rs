@@ -422,7 +422,7 @@ fn ids_with_one_fingerprint_are_still_told_apart() {
         .filter(|&i| rid_of(&ds.view(i as usize)).is_some())
         .map(|i| (7, i))
         .collect();
-    let classes = IdClasses::from_keyed(&ds, keyed, rid_of);
+    let classes = IdClasses::from_keyed(&ds, keyed, rid_of, &mut Vec::new());
     let got: Vec<Option<u32>> = (0..ds.events.len() as u32)
         .map(|i| classes.get(i))
         .collect();
@@ -457,7 +457,7 @@ fn the_radix_sort_orders_as_a_full_sort() {
         .collect();
     let mut want = v.clone();
     want.sort_unstable();
-    sort_by_leading_bits(&mut v);
+    sort_by_leading_bits(&mut v, &mut Vec::new());
     assert_eq!(v, want);
 }
 

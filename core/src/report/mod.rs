@@ -108,13 +108,12 @@ impl Report {
 }
 
 fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
+    // Each input's first and last time were kept while it was read.
     let mut lo: Option<Timestamp> = None;
     let mut hi: Option<Timestamp> = None;
-    for v in ds.iter() {
-        if let Some(t) = v.time() {
-            lo = Some(lo.map_or(t, |x| x.min(t)));
-            hi = Some(hi.map_or(t, |x| x.max(t)));
-        }
+    for (a, b) in ds.inputs.iter().filter_map(|i| i.time_range) {
+        lo = Some(lo.map_or(a, |x| x.min(a)));
+        hi = Some(hi.map_or(b, |x| x.max(b)));
     }
     let (success_percent, adjusted_success_percent) = success_rates(ds);
     Summary {

@@ -170,6 +170,25 @@ pub(crate) fn is_container_create(v: &EventView<'_>) -> bool {
     op.starts_with("Create") && CONTAINER_CREATES.contains(&op)
 }
 
+/// [`is_delete`] and [`is_container_create`] remembered per interned operation name: the walks
+/// over every attempt ask for each row, and a log names few operations.
+#[derive(Default)]
+struct OpKinds(crate::model::SmallKeyMap<crate::model::Sym, (bool, bool)>);
+
+impl OpKinds {
+    /// (is a delete, is a container create) for this row.
+    fn of(&mut self, v: &EventView<'_>) -> (bool, bool) {
+        if v.ev.operation.is_empty() {
+            // Unnamed: the HTTP method decides.
+            return (is_delete(v), is_container_create(v));
+        }
+        *self
+            .0
+            .entry(v.ev.operation)
+            .or_insert_with(|| (is_delete(v), is_container_create(v)))
+    }
+}
+
 /// A request addressed to a container (queue, table, share) itself: its key has two segments.
 pub(crate) fn is_container_level(v: &EventView<'_>) -> bool {
     is_container_level_key(v.resource())
@@ -357,17 +376,18 @@ impl History {
         let mut keys = ResourceKeys::new(|r| Some(r.trim_end_matches('/').to_string()));
         let mut deletes: Vec<Vec<(Timestamp, usize)>> = Vec::new();
         let mut created: Vec<(u32, usize)> = Vec::new();
+        let mut kinds = OpKinds::default();
         for (_, i) in cx.primaries() {
             let e = &cx.ds.events[i];
             if !is_success(e.status) || e.resource.is_empty() {
                 continue;
             }
-            let v = cx.ds.view(i);
-            if is_delete(&v) {
+            let (delete, container_create) = kinds.of(&cx.ds.view(i));
+            if delete {
                 if let (Some(t), Some(k)) = (time(cx, i), keys.id(cx, e.resource)) {
                     push_at(&mut deletes, k, (t, i));
                 }
-            } else if e.status == 201 || is_container_create(&v) {
+            } else if e.status == 201 || container_create {
                 if let Some(k) = keys.id(cx, e.resource) {
                     created.push((k, i));
                 }
@@ -378,7 +398,7 @@ impl History {
         let mut creates: Vec<Vec<(Timestamp, usize)>> = Vec::new();
         for (k, i) in created {
             let deleted = deletes.get(k as usize).is_some_and(|d| !d.is_empty());
-            if !deleted && !is_container_create(&cx.ds.view(i)) {
+            if !deleted && !kinds.of(&cx.ds.view(i)).1 {
                 continue;
             }
             if let Some(t) = time(cx, i) {
@@ -445,9 +465,10 @@ impl ContainerActivity {
         // The answered container creates per container key, in request order.
         let mut keys = ResourceKeys::new(container_level_key);
         let mut by_key: Vec<Vec<usize>> = Vec::new();
+        let mut kinds = OpKinds::default();
         for (_, i) in cx.primaries() {
             let e = &cx.ds.events[i];
-            if e.status == 0 || !is_container_create(&cx.ds.view(i)) {
+            if e.status == 0 || !kinds.of(&cx.ds.view(i)).1 {
                 continue;
             }
             if let Some(k) = keys.id(cx, e.resource) {

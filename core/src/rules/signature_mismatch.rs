@@ -96,20 +96,29 @@ fn cred(v: &EventView<'_>) -> Option<Cred> {
 /// When the same credentials last succeeded on the same account, kept while the events are
 /// walked in time order. A success followed by signature failures points at a key that changed
 /// in between.
-#[derive(Default)]
-struct LastSuccess(SmallKeyMap<(Sym, Cred), Timestamp>);
+/// Only the credentials of rows that may be judged are followed (`wanted`): on a large log
+/// that spares a map update for almost every success.
+struct LastSuccess {
+    wanted: SmallKeyMap<(Sym, Cred), ()>,
+    last: SmallKeyMap<(Sym, Cred), Timestamp>,
+}
 
 impl LastSuccess {
     fn note(&mut self, v: &EventView<'_>) {
         if (200..300).contains(&v.ev.status) {
-            if let (Some(c), Some(t)) = (cred(v), v.time()) {
-                self.0.insert((v.ev.account, c), t);
+            if let Some(c) = cred(v) {
+                let key = (v.ev.account, c);
+                if self.wanted.contains_key(&key) {
+                    if let Some(t) = v.time() {
+                        self.last.insert(key, t);
+                    }
+                }
             }
         }
     }
 
     fn before(&self, v: &EventView<'_>) -> Option<Timestamp> {
-        self.0.get(&(v.ev.account, cred(v)?)).copied()
+        self.last.get(&(v.ev.account, cred(v)?)).copied()
     }
 }
 
@@ -220,11 +229,30 @@ impl Rule for SignatureMismatch {
         Severity::Error
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut seen = LastSuccess::default();
+        // `judge` takes a stated signature mismatch or a refused AuthenticationFailed: rows the
+        // classifier reads a problem from, all in the shared list of auth failures. Every row
+        // is still walked, in time order, to note when those rows' credentials last worked.
+        let candidates: Vec<usize> = cx.auth_failures().map(|v| v.index).collect();
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let mut seen = LastSuccess {
+            wanted: candidates
+                .iter()
+                .filter_map(|&i| {
+                    let v = cx.ds.view(i);
+                    Some(((v.ev.account, cred(&v)?), ()))
+                })
+                .collect(),
+            last: SmallKeyMap::default(),
+        };
         let mut rows: Vec<Row> = Vec::new();
+        let mut next = candidates.into_iter().peekable();
         for v in cx.ds.iter() {
-            if let Some(r) = judge(cx, &v, &seen) {
-                rows.push(r);
+            if next.next_if_eq(&v.index).is_some() {
+                if let Some(r) = judge(cx, &v, &seen) {
+                    rows.push(r);
+                }
             }
             seen.note(&v);
         }

@@ -23,7 +23,16 @@ impl Rule for RetriesObserved {
         let mut max_attempts = 0usize;
         let mut failed_statuses: Vec<(u16, usize)> = Vec::new();
         let mut seen_in_server = false;
-        for req in &cx.correlation.requests {
+        // A request of one attempt has no retry chain; it can still report a retry when an
+        // observer numbered its attempts (below), but a dataset of server logs alone has no
+        // observer: then only the requests with several attempts are read.
+        let observed = ds.events.iter().any(|e| e.source != SourceKind::Server);
+        let all: Box<dyn Iterator<Item = &Request>> = if observed {
+            Box::new(cx.correlation.requests.iter())
+        } else {
+            Box::new(cx.retried_requests())
+        };
+        for req in all {
             let chains = req.retry_chains(ds);
             for chain in &chains {
                 let prim: Vec<usize> = chain

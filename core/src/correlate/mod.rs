@@ -69,25 +69,31 @@ pub enum JoinedBy {
 #[derive(Clone, Debug, Default)]
 pub struct Request {
     /// Indices into `Dataset::events`, attempt by attempt: attempts in time order, and the
-    /// observations of one attempt in time order.
+    /// observations of one attempt in time order. Also knows where each attempt starts.
     pub events: Members,
-    /// Where each attempt after the first starts in `events`; empty for a single attempt (most
-    /// requests), so it costs no allocation.
-    attempt_starts: Vec<u32>,
     pub sources: Sources,
     pub joined_by: JoinedBy,
 }
 
-/// The event indices of one request, read as a slice: up to three inline, more on the heap. A
-/// large server log has about as many requests as rows, nearly all seen once, and a vector each
-/// cost an allocation and a free per row.
+/// The event indices of one request, read as a slice, and where its attempts start: a single
+/// attempt of up to three observations inline, anything else on the heap. A large server log
+/// has about as many requests as rows, nearly all seen once: a vector each cost an allocation
+/// and a free per row, and every byte of a request is written for each of them (24 bytes a
+/// request with this layout, 56 with a vector of attempt starts beside the members).
 #[derive(Clone)]
 pub struct Members(MembersRepr);
 
 #[derive(Clone)]
 enum MembersRepr {
     Inline { len: u8, items: [u32; 3] },
-    Heap(Vec<u32>),
+    Heap(Box<Spilled>),
+}
+
+#[derive(Clone, Default)]
+struct Spilled {
+    events: Vec<u32>,
+    /// Where each attempt after the first starts in `events`.
+    attempt_starts: Vec<u32>,
 }
 
 impl Members {
@@ -97,13 +103,41 @@ impl Members {
                 items[*len as usize] = i;
                 *len += 1;
             }
-            MembersRepr::Inline { len, items } => {
-                let mut v = Vec::with_capacity(2 * items.len());
-                v.extend_from_slice(&items[..*len as usize]);
-                v.push(i);
-                self.0 = MembersRepr::Heap(v);
+            MembersRepr::Inline { .. } => {
+                self.spill().events.push(i);
             }
-            MembersRepr::Heap(v) => v.push(i),
+            MembersRepr::Heap(h) => h.events.push(i),
+        }
+    }
+
+    /// The next pushed event starts a new attempt.
+    fn start_attempt(&mut self) {
+        let h = self.spill();
+        let at = h.events.len() as u32;
+        h.attempt_starts.push(at);
+    }
+
+    /// Moves inline members to the heap (once), and returns the heap part.
+    fn spill(&mut self) -> &mut Spilled {
+        if let MembersRepr::Inline { len, items } = &self.0 {
+            let mut events = Vec::with_capacity(2 * items.len());
+            events.extend_from_slice(&items[..*len as usize]);
+            self.0 = MembersRepr::Heap(Box::new(Spilled {
+                events,
+                attempt_starts: Vec::new(),
+            }));
+        }
+        match &mut self.0 {
+            MembersRepr::Heap(h) => h,
+            MembersRepr::Inline { .. } => unreachable!("spilled just above"),
+        }
+    }
+
+    /// Where each attempt after the first starts.
+    fn attempt_starts(&self) -> &[u32] {
+        match &self.0 {
+            MembersRepr::Inline { .. } => &[],
+            MembersRepr::Heap(h) => &h.attempt_starts,
         }
     }
 
@@ -129,7 +163,7 @@ impl std::ops::Deref for Members {
     fn deref(&self) -> &[u32] {
         match &self.0 {
             MembersRepr::Inline { len, items } => &items[..*len as usize],
-            MembersRepr::Heap(v) => v,
+            MembersRepr::Heap(h) => &h.events,
         }
     }
 }
@@ -154,23 +188,19 @@ impl Request {
         if self.events.is_empty() {
             0
         } else {
-            self.attempt_starts.len() + 1
+            self.events.attempt_starts().len() + 1
         }
     }
 
     /// The observations of attempt `k` (0-based), as event indices.
     pub fn attempt(&self, k: usize) -> &[u32] {
+        let starts = self.events.attempt_starts();
         let start = if k == 0 {
             0
         } else {
-            self.attempt_starts
-                .get(k - 1)
-                .map_or(self.events.len(), |s| *s as usize)
+            starts.get(k - 1).map_or(self.events.len(), |s| *s as usize)
         };
-        let end = self
-            .attempt_starts
-            .get(k)
-            .map_or(self.events.len(), |s| *s as usize);
+        let end = starts.get(k).map_or(self.events.len(), |s| *s as usize);
         self.events.get(start..end).unwrap_or(&[])
     }
 
@@ -786,9 +816,9 @@ impl Correlation {
             rows.sort();
             let mut req = Request::default();
             let mut last_attempt = None;
-            for (pos, &(_, a, _, i)) in rows.iter().enumerate() {
+            for &(_, a, _, i) in &rows {
                 if last_attempt.is_some() && last_attempt != Some(a) {
-                    req.attempt_starts.push(pos as u32);
+                    req.events.start_attempt();
                 }
                 last_attempt = Some(a);
                 req.events.push(i);

@@ -474,6 +474,29 @@ fn a_request_keeps_its_events_inline_then_on_the_heap() {
 }
 
 #[test]
+fn attempts_are_kept_inline_or_spilled() {
+    // One attempt of two observations stays inline; a second attempt moves the members out.
+    let mut r = Request::default();
+    assert_eq!(r.attempt_count(), 0);
+    r.events.push(7);
+    r.events.push(8);
+    assert_eq!(r.attempt_count(), 1);
+    assert_eq!(r.attempt(0), &[7, 8]);
+    r.events.start_attempt();
+    r.events.push(9);
+    assert_eq!(r.attempt_count(), 2);
+    assert_eq!(r.attempt(0), &[7, 8]);
+    assert_eq!(r.attempt(1), &[9]);
+    assert_eq!(
+        r.attempts().collect::<Vec<_>>(),
+        vec![&[7, 8][..], &[9][..]]
+    );
+    assert_eq!(&r.events[..], &[7, 8, 9]);
+    // A request costs 24 bytes: a large server log has about one per row.
+    assert_eq!(std::mem::size_of::<Request>(), 24);
+}
+
+#[test]
 fn request_groups_are_ordered_by_root_and_in_time_inside() {
     // Two requests joined by client request id, their rows out of time order in the dataset.
     let mut ds = Dataset::new();

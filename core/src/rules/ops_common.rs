@@ -171,21 +171,39 @@ pub(crate) fn is_container_create(v: &EventView<'_>) -> bool {
 }
 
 /// [`is_delete`] and [`is_container_create`] remembered per interned operation name: the walks
-/// over every attempt ask for each row, and a log names few operations.
+/// over every attempt ask for each row, and a log names few operations. One byte per symbol,
+/// indexed directly (zeroed memory: only the pages of the symbols asked about are touched).
 #[derive(Default)]
-struct OpKinds(crate::model::SmallKeyMap<crate::model::Sym, (bool, bool)>);
+struct OpKinds(Vec<u8>);
 
 impl OpKinds {
+    const KNOWN: u8 = 1;
+    const DELETE: u8 = 2;
+    const CONTAINER_CREATE: u8 = 4;
+
     /// (is a delete, is a container create) for this row.
     fn of(&mut self, v: &EventView<'_>) -> (bool, bool) {
-        if v.ev.operation.is_empty() {
+        let op = v.ev.operation;
+        if op.is_empty() {
             // Unnamed: the HTTP method decides.
             return (is_delete(v), is_container_create(v));
         }
-        *self
-            .0
-            .entry(v.ev.operation)
-            .or_insert_with(|| (is_delete(v), is_container_create(v)))
+        if self.0.is_empty() {
+            self.0 = vec![0; v.ds.strings.len() + 1];
+        }
+        let Some(slot) = self.0.get_mut(op.0 as usize) else {
+            return (is_delete(v), is_container_create(v));
+        };
+        if *slot == 0 {
+            *slot = Self::KNOWN
+                | if is_delete(v) { Self::DELETE } else { 0 }
+                | if is_container_create(v) {
+                    Self::CONTAINER_CREATE
+                } else {
+                    0
+                };
+        }
+        (*slot & Self::DELETE != 0, *slot & Self::CONTAINER_CREATE != 0)
     }
 }
 

@@ -178,8 +178,9 @@ pub struct Context<'a> {
     activity: std::sync::OnceLock<ops_common::ContainerActivity>,
     history: std::sync::OnceLock<ops_common::History>,
     auth_failed: std::sync::OnceLock<Vec<usize>>,
-    primaries: std::sync::OnceLock<Vec<(u32, usize)>>,
-    unsuccessful: std::sync::OnceLock<Vec<(u32, usize)>>,
+    /// (request, event) pairs, as `u32` (8 bytes a row: the lists are as long as the log).
+    primaries: std::sync::OnceLock<Vec<(u32, u32)>>,
+    unsuccessful: std::sync::OnceLock<Vec<(u32, u32)>>,
     retried: std::sync::OnceLock<Vec<u32>>,
 }
 
@@ -213,13 +214,13 @@ impl<'a> Context<'a> {
                 let mut out = Vec::with_capacity(self.correlation.requests.len());
                 for (r, req) in self.correlation.requests.iter().enumerate() {
                     for a in req.attempts() {
-                        out.push((r as u32, crate::correlate::Request::primary(ds, a) as usize));
+                        out.push((r as u32, crate::correlate::Request::primary(ds, a)));
                     }
                 }
                 out
             })
             .iter()
-            .copied()
+            .map(|&(r, i)| (r, i as usize))
     }
 
     /// The attempts whose speaking observation ([`crate::correlate::Request::primary`]) did not
@@ -231,17 +232,18 @@ impl<'a> Context<'a> {
             .get_or_init(|| {
                 self.primaries()
                     .filter(|&(_, i)| !(200..300).contains(&self.ds.events[i].status))
+                    .map(|(r, i)| (r, i as u32))
                     .collect()
             })
             .iter()
-            .copied()
+            .map(|&(r, i)| (r, i as usize))
     }
 
     /// The requests with more than one attempt, in request order: the only ones that can hold a
     /// retry chain ([`crate::correlate::Request::retry_chains`]). The pairs of
-    /// `retry-after-unacknowledged-success`, which two rules ask for, come from these only.
-    /// (`retries-observed` still walks every request: a single attempt may report that it is
-    /// a retry.)
+    /// `retry-after-unacknowledged-success`, which two rules ask for, come from these only;
+    /// `retries-observed` reads these alone unless an observer could report that a single
+    /// attempt was a retry.
     pub(crate) fn retried_requests(
         &self,
     ) -> impl Iterator<Item = &'a crate::correlate::Request> + '_ {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::event::{FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
+use super::event::{FLAG_CRID_SYM, FLAG_HAS_DETAIL, FLAG_HAS_TIME, FLAG_RID_SYM};
 use super::guid;
 use super::interner::{hash_str, mix};
 use super::{Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sym, Timestamp};
@@ -461,6 +461,9 @@ impl Dataset {
             extras.push((*f, s.0));
         }
         let mut flags = 0u8;
+        if extras.iter().any(|(f, _)| *f == Field::Detail) {
+            flags |= FLAG_HAS_DETAIL;
+        }
         let time = match raw.time {
             Some(t) => {
                 flags |= FLAG_HAS_TIME;
@@ -829,7 +832,7 @@ impl<'a> EventView<'a> {
     /// each pair as [`EventView::extras`] does.
     fn extra_value(&self, field: Field) -> Option<u32> {
         let at = self.ev.extras as usize;
-        if at == 0 {
+        if at == 0 || field == Field::Detail && self.ev.flags & FLAG_HAS_DETAIL == 0 {
             return None;
         }
         let ex = &self.ds.extras;

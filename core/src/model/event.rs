@@ -490,6 +490,9 @@ pub struct Event {
 pub(crate) const FLAG_HAS_TIME: u8 = 1;
 pub(crate) const FLAG_CRID_SYM: u8 = 2;
 pub(crate) const FLAG_RID_SYM: u8 = 4;
+/// The extras hold a [`Field::Detail`]: the classifiers ask every row for its detail, and most
+/// rows of a large log have none; the flag answers without reading the extras.
+pub(crate) const FLAG_HAS_DETAIL: u8 = 8;
 
 impl Event {
     pub fn time(&self) -> Option<Timestamp> {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::event::{FLAG_CRID_SYM, FLAG_HAS_DETAIL, FLAG_HAS_TIME, FLAG_RID_SYM};
+use super::event::{presence_flag, FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
 use super::guid;
 use super::interner::{hash_str, mix};
 use super::{Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sym, Timestamp};
@@ -461,8 +461,8 @@ impl Dataset {
             extras.push((*f, s.0));
         }
         let mut flags = 0u8;
-        if extras.iter().any(|(f, _)| *f == Field::Detail) {
-            flags |= FLAG_HAS_DETAIL;
+        for (f, _) in &extras {
+            flags |= presence_flag(*f);
         }
         let time = match raw.time {
             Some(t) => {
@@ -832,7 +832,8 @@ impl<'a> EventView<'a> {
     /// each pair as [`EventView::extras`] does.
     fn extra_value(&self, field: Field) -> Option<u32> {
         let at = self.ev.extras as usize;
-        if at == 0 || field == Field::Detail && self.ev.flags & FLAG_HAS_DETAIL == 0 {
+        let flag = presence_flag(field);
+        if at == 0 || flag != 0 && self.ev.flags & flag == 0 {
             return None;
         }
         let ex = &self.ds.extras;
@@ -874,6 +875,30 @@ impl<'a> EventView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rare_fields_are_found_through_their_presence_flags_also_after_a_merge() {
+        let mut ds = Dataset::new();
+        let i = ds.add_input("a.log", "test", 1.0);
+        ds.sink(i).event(
+            RawEvent::default()
+                .with(Field::Detail, "Signature did not match")
+                .with(Field::CorsFailure, "no-allow-origin"),
+        );
+        ds.sink(i)
+            .event(RawEvent::default().with(Field::UserAgent, "agent/1.0"));
+        let mut merged = Dataset::new();
+        let j = merged.add_input("b.log", "test", 1.0);
+        merged.sink(j).event(RawEvent::default());
+        merged.merge(ds);
+        let with = merged.view(1);
+        assert_eq!(with.extra(Field::Detail), Some("Signature did not match"));
+        assert_eq!(with.extra(Field::CorsFailure), Some("no-allow-origin"));
+        let without = merged.view(2);
+        assert_eq!(without.extra(Field::Detail), None);
+        assert_eq!(without.extra(Field::CorsFailure), None);
+        assert_eq!(without.extra(Field::UserAgent), Some("agent/1.0"));
+    }
 
     #[test]
     fn event_sort_equals_a_stable_sort_by_time_input_and_line() {

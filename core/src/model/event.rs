@@ -493,6 +493,18 @@ pub(crate) const FLAG_RID_SYM: u8 = 4;
 /// The extras hold a [`Field::Detail`]: the classifiers ask every row for its detail, and most
 /// rows of a large log have none; the flag answers without reading the extras.
 pub(crate) const FLAG_HAS_DETAIL: u8 = 8;
+/// The extras hold a [`Field::CorsFailure`] (asked of every row by `cors-blocked`).
+pub(crate) const FLAG_HAS_CORS_FAILURE: u8 = 16;
+
+/// The flag that records whether an event's extras hold `field`, for the fields rules ask every
+/// row for and few rows have; 0 for the others.
+pub(crate) const fn presence_flag(field: Field) -> u8 {
+    match field {
+        Field::Detail => FLAG_HAS_DETAIL,
+        Field::CorsFailure => FLAG_HAS_CORS_FAILURE,
+        _ => 0,
+    }
+}
 
 impl Event {
     pub fn time(&self) -> Option<Timestamp> {

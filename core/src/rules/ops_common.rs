@@ -203,7 +203,10 @@ impl OpKinds {
                     0
                 };
         }
-        (*slot & Self::DELETE != 0, *slot & Self::CONTAINER_CREATE != 0)
+        (
+            *slot & Self::DELETE != 0,
+            *slot & Self::CONTAINER_CREATE != 0,
+        )
     }
 }
 

@@ -15,8 +15,9 @@
 //!   operation count were already seen in this input is skipped as a duplicate.
 //!
 //! Speed matters (an hour of `$logs` can be gigabytes): the splitter finds separators from bit
-//! masks of the line's `;`, `"` and `&` bytes ([`ByteMasks`]), borrows the fields as slices into a
-//! fixed array, and text is copied only where decoding changes it.
+//! masks of the line's `;`, `"` and `&` bytes ([`ByteMasks`]) and keeps each field's offsets in a
+//! fixed array; text is sliced only for the fields read, and copied only where decoding changes
+//! it.
 
 use std::borrow::Cow;
 

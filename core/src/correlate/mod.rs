@@ -19,37 +19,8 @@
 
 use std::collections::HashMap;
 
+pub use crate::model::Sources;
 use crate::model::{Dataset, EventView, Field, SourceKind, Sym, Timestamp};
-
-/// The set of source kinds that observed a request.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Sources(u8);
-
-const ALL_KINDS: [SourceKind; 5] = [
-    SourceKind::Client,
-    SourceKind::Server,
-    SourceKind::Network,
-    SourceKind::Console,
-    SourceKind::Metrics,
-];
-
-impl Sources {
-    pub fn insert(&mut self, k: SourceKind) {
-        self.0 |= 1 << k as u8;
-    }
-    pub fn contains(self, k: SourceKind) -> bool {
-        self.0 & (1 << k as u8) != 0
-    }
-    pub fn len(self) -> u32 {
-        self.0.count_ones()
-    }
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    pub fn iter(self) -> impl Iterator<Item = SourceKind> {
-        ALL_KINDS.into_iter().filter(move |k| self.contains(*k))
-    }
-}
 
 /// The strongest statement the correlation can make about why a request's events belong together.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -602,7 +573,7 @@ impl Correlation {
         // 2. Clock skew of each observing input against the server log.
         // Only observers (client logs, captures, consoles) have a clock to compare: a dataset of
         // server logs alone skips the grouping this needs.
-        let skew = if ds.events.iter().any(|e| is_observer(e.source)) {
+        let skew = if ds.sources().iter().any(is_observer) {
             estimate_skew(ds, &groups(ds, &mut rq), &rids)
         } else {
             Vec::new()
@@ -627,13 +598,17 @@ impl Correlation {
         // 3. Observations with no id that joined nothing: nearest compatible server row in time.
         let mut time_joined = vec![false; n];
         // Observers without a service request id whose request no server row joined. A dataset
-        // of server logs alone has none, and skips marking the groups that have a server row.
-        let observers: Vec<u32> = (0..n as u32)
-            .filter(|&i| {
-                let e = &ds.events[i as usize];
-                is_observer(e.source) && rids.get(i).is_none() && e.time().is_some()
-            })
-            .collect();
+        // without observers (server logs alone) skips the walks that look for them.
+        let observers: Vec<u32> = if ds.sources().iter().any(is_observer) {
+            (0..n as u32)
+                .filter(|&i| {
+                    let e = &ds.events[i as usize];
+                    is_observer(e.source) && rids.get(i).is_none() && e.time().is_some()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut group_has_server = vec![false; if observers.is_empty() { 0 } else { n }];
         if !observers.is_empty() {
             for i in 0..n as u32 {
@@ -646,7 +621,7 @@ impl Correlation {
             .into_iter()
             .filter(|&i| !group_has_server[rq.find(i) as usize])
             .collect();
-        let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
+        let has_server = ds.sources().contains(SourceKind::Server);
         if has_server && !candidates.is_empty() {
             let mut servers: Vec<(Timestamp, u32)> = (0..n as u32)
                 .filter(|&i| ds.events[i as usize].source == SourceKind::Server)
@@ -727,11 +702,7 @@ impl Correlation {
         // 4. Inside each request, observations without a service request id join the nearest
         //    compatible attempt that this input has not already observed.
         let request_groups = groups(ds, &mut rq);
-        let mut previous_first = None;
         for g in request_groups.iter() {
-            let first = g.iter().copied().min();
-            debug_assert!(first > previous_first, "request groups out of order");
-            previous_first = first;
             if g.len() < 2 || g.len() > MAX_PAIRWISE {
                 continue;
             }
@@ -774,11 +745,15 @@ impl Correlation {
         let mut request_of = vec![0u32; n];
         // Requests in dataset order (time order once the dataset is finished): the groups come
         // ordered by root, and a root is its set's lowest index (`Dsu::union` keeps the lower).
+        #[cfg(debug_assertions)]
         let mut previous_first = None;
         for g in request_groups.iter() {
-            let first = g.iter().copied().min();
-            debug_assert!(first > previous_first, "request groups out of order");
-            previous_first = first;
+            #[cfg(debug_assertions)]
+            {
+                let first = g.iter().copied().min();
+                assert!(first > previous_first, "request groups out of order");
+                previous_first = first;
+            }
             let r = requests.len() as u32;
             if let [i] = g[..] {
                 // Most rows of a large server log are requests seen once.

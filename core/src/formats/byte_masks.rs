@@ -24,8 +24,7 @@ impl ByteMasks {
         }
         let rest = blocks.remainder();
         if !rest.is_empty() {
-            // Zero padding: the callers never ask for the byte 0 (a line holds no NUL they
-            // split on), so the padding adds no bits.
+            // Zero padding, whose bits are cleared for a class that asks for the byte 0.
             let mut block = [0u8; 64];
             block[..rest.len()].copy_from_slice(rest);
             let mut w = classify(&block, bytes);

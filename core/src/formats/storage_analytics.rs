@@ -150,7 +150,7 @@ fn split<'a>(line: &'a str, masks: &mut ByteMasks) -> Fields<'a> {
             None => ((i, len), None),
         };
         if let Some(slot) = out.spans.get_mut(out.count) {
-            // Lines are slices of one decoded buffer, far below 4 GiB.
+            // `Parser::line` refuses lines of 4 GiB or more; detection samples are 64 KiB.
             *slot = (span.0 as u32, span.1 as u32);
         }
         out.count += 1;

@@ -264,7 +264,9 @@ pub fn is_forbidden(v: &EventView<'_>) -> bool {
 /// reads any credential, so such a 403 says nothing about a token, key or role; `cors-blocked`
 /// reads it, the authentication and authorization rules leave it alone.
 pub fn is_refused_preflight(v: &EventView<'_>) -> bool {
-    v.error_code() == "CorsPreflightFailure"
+    // The record's own fields first: most rows have no error code and no 403, and stop before
+    // any string is read.
+    !v.ev.error_code.is_empty() && v.error_code() == "CorsPreflightFailure"
         || v.ev.status == 403 && v.operation().ends_with("PreflightRequest")
 }
 

@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::event::{presence_flag, FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
 use super::guid;
 use super::interner::{hash_str, mix};
-use super::{Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sym, Timestamp};
+use super::{
+    Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sources, Sym, Timestamp,
+};
 use crate::knowledge::redact::{is_masked, redact, secret_hash};
 use crate::knowledge::sas::SasToken;
 use crate::knowledge::url::{percent_decode, StorageUrl};
@@ -52,6 +54,10 @@ pub struct InputInfo {
 pub struct Dataset {
     pub inputs: Vec<InputInfo>,
     pub events: Vec<Event>,
+    /// The kinds of source the events come from, kept as they are added: several steps ask
+    /// whether a dataset has a server log or an observer, which would otherwise be a walk over
+    /// every event.
+    sources: Sources,
     pub strings: Interner,
     /// Extras arena: at an event's `extras` index, a count `n` then `n` pairs (field, value).
     /// Index 0 is a sentinel so that 0 means "no extras". Lists are shared: an event whose list
@@ -181,6 +187,11 @@ impl Dataset {
 
     pub fn iter(&self) -> impl Iterator<Item = EventView<'_>> {
         (0..self.events.len()).map(move |i| self.view(i))
+    }
+
+    /// The kinds of source the events come from.
+    pub fn sources(&self) -> Sources {
+        self.sources
     }
 
     pub fn str(&self, s: Sym) -> &str {
@@ -514,6 +525,7 @@ impl Dataset {
             caller_port,
         };
         self.events.push(ev);
+        self.sources.insert(raw.source);
         self.inputs[input as usize].events += 1;
         self.scratch = extras;
     }
@@ -620,6 +632,7 @@ impl Dataset {
             }
             self.events.push(e);
         }
+        self.sources = self.sources.union(other.sources);
         for (input, service, rules) in other.cors_rules {
             self.cors_rules.push((input_of(input), service, rules));
         }
@@ -875,6 +888,26 @@ impl<'a> EventView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_source_kinds_held_are_kept_through_a_merge() {
+        assert!(Dataset::new().sources().is_empty());
+        let mut server = Dataset::new();
+        let i = server.add_input("s.log", "test", 1.0);
+        server.sink(i).event(RawEvent {
+            source: SourceKind::Server,
+            ..Default::default()
+        });
+        let mut both = Dataset::new();
+        let j = both.add_input("c.har", "test", 1.0);
+        both.sink(j).event(RawEvent {
+            source: SourceKind::Network,
+            ..Default::default()
+        });
+        both.merge(server);
+        let kinds: Vec<SourceKind> = both.sources().iter().collect();
+        assert_eq!(kinds, [SourceKind::Server, SourceKind::Network]);
+    }
 
     #[test]
     fn rare_fields_are_found_through_their_presence_flags_also_after_a_merge() {

@@ -30,6 +30,40 @@ pub enum SourceKind {
     Metrics,
 }
 
+/// A set of source kinds: those that observed a request, or those a dataset holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sources(u8);
+
+const ALL_KINDS: [SourceKind; 5] = [
+    SourceKind::Client,
+    SourceKind::Server,
+    SourceKind::Network,
+    SourceKind::Console,
+    SourceKind::Metrics,
+];
+
+impl Sources {
+    pub fn insert(&mut self, k: SourceKind) {
+        self.0 |= 1 << k as u8;
+    }
+    pub fn contains(self, k: SourceKind) -> bool {
+        self.0 & (1 << k as u8) != 0
+    }
+    pub fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// Both sets together.
+    pub fn union(self, other: Sources) -> Sources {
+        Sources(self.0 | other.0)
+    }
+    pub fn iter(self) -> impl Iterator<Item = SourceKind> {
+        ALL_KINDS.into_iter().filter(move |k| self.contains(*k))
+    }
+}
+
 impl SourceKind {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -10,7 +10,7 @@ mod time;
 pub use dataset::{Dataset, EventView, InputInfo, InputSink, Skipped, MAX_SKIPPED_LISTED};
 pub use event::{
     AuthKind, Event, EventSink, Field, Location, Method, RawEvent, ResponseType, Service,
-    SourceKind,
+    SourceKind, Sources,
 };
 pub(crate) use interner::mix;
 pub use interner::{Interner, Sym};

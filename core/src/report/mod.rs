@@ -130,7 +130,7 @@ fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
 fn success_rates(ds: &Dataset) -> (Option<f64>, Option<f64>) {
     // Success rates come from the service's view when there is one (as PercentSuccess does);
     // otherwise from whatever observed responses.
-    let has_server = ds.events.iter().any(|e| e.source == SourceKind::Server);
+    let has_server = ds.sources().contains(SourceKind::Server);
     let mut total = 0u64;
     let mut ok = 0u64;
     let mut expected = 0u64;

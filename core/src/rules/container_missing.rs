@@ -97,7 +97,7 @@ impl Rule for ContainerMissing {
                 m.created_after = created_after;
             }
         }
-        let has_server = cx.ds.events.iter().any(|e| e.source == SourceKind::Server);
+        let has_server = cx.ds.sources().contains(SourceKind::Server);
         missing
             .into_iter()
             .map(|m| self.report(cx, m, has_server))

@@ -52,11 +52,7 @@ fn read(v: &EventView<'_>) -> Option<Seen> {
     let kind = match v.extra(Field::CorsFailure) {
         Some(k) => k.to_string(),
         None => {
-            // Without an error code or a 403 it cannot be a refused preflight: most rows stop
-            // here without reading a string.
-            if v.ev.error_code.is_empty() && v.ev.status != 403
-                || !crate::knowledge::auth_failure::is_refused_preflight(v)
-            {
+            if !crate::knowledge::auth_failure::is_refused_preflight(v) {
                 return None;
             }
             "preflight-failed".to_string()

@@ -201,7 +201,7 @@ impl Rule for DeletedEarlier {
              successful delete of the object, or of the container holding it, appears earlier in \
              the logs. Deleted by: {by}.{caller_note}{lifecycle_note}"
         );
-        let has_server = cx.ds.events.iter().any(|e| e.source == SourceKind::Server);
+        let has_server = cx.ds.sources().contains(SourceKind::Server);
         let conf = if all_strong && has_server {
             confidence(Level::High, "")
         } else if has_server {

@@ -67,7 +67,7 @@ impl Rule for PercentSuccessExplained {
         Severity::Info
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let has_server = cx.ds.events.iter().any(|e| e.source == SourceKind::Server);
+        let has_server = cx.ds.sources().contains(SourceKind::Server);
         let mut t = Tally::default();
         let from_metrics = !has_server;
         for v in cx.ds.iter() {

@@ -26,7 +26,7 @@ impl Rule for RetriesObserved {
         // A request of one attempt has no retry chain; it can still report a retry when an
         // observer numbered its attempts (below), but a dataset of server logs alone has no
         // observer: then only the requests with several attempts are read.
-        let observed = ds.events.iter().any(|e| e.source != SourceKind::Server);
+        let observed = ds.sources().iter().any(|k| k != SourceKind::Server);
         let all: Box<dyn Iterator<Item = &Request>> = if observed {
             Box::new(cx.correlation.requests.iter())
         } else {

@@ -108,27 +108,20 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
     }
     let token = v.sas()?;
     let problem = classify(v);
-    // The cases `how` below takes, decided before the token is evaluated against the request:
-    // most failures of a large log (404s, 409s, 412s) are none of them.
-    let old_version = || token.sv.as_deref().is_some_and(|s| s < "2015-04-05");
-    let possible = match (&problem, v.ev.status) {
-        (Some(Problem::PermissionMismatch | Problem::SasAuthorizationError), _) => true,
-        (Some(Problem::AuthorizationFailure), 403) | (None, 403) => true,
-        (None, 404) => old_version(),
-        _ => false,
-    };
-    if !possible {
-        return None;
-    }
-    let mut req = ac::sas_request(cx, v);
-    let mut checks = evaluate(token, &req);
+    // Decided before the token is evaluated against the request: most failures of a large log
+    // (404s, 409s, 412s) are none of these cases.
     let mut how = match (&problem, v.ev.status) {
-        (Some(Problem::PermissionMismatch), _) => How::Stated,
-        (Some(Problem::SasAuthorizationError), _) if !scope_fails(&checks) => How::Stated,
+        (Some(Problem::PermissionMismatch | Problem::SasAuthorizationError), _) => How::Stated,
         (Some(Problem::AuthorizationFailure), 403) | (None, 403) => How::Inferred,
-        (None, 404) if old_version() => How::OldVersion404,
+        (None, 404) if token.sv.as_deref().is_some_and(|s| s < "2015-04-05") => How::OldVersion404,
         _ => return None,
     };
+    let mut req = ac::sas_request(cx, v);
+    let mut checks = evaluate(token, &req);
+    // A SAS authorization error where the token's scope fails is `sas-scope-mismatch`'s.
+    if matches!(problem, Some(Problem::SasAuthorizationError)) && scope_fails(&checks) {
+        return None;
+    }
     let mut overwrite = false;
     // `c` only creates: a refused write that `c` would allow means the target existed.
     if how == How::Stated

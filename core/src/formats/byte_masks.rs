@@ -73,6 +73,13 @@ impl ByteMasks {
         }
     }
 
+    /// The masks, one `[u64; 3]` per 64 bytes of the line (for splitters that combine classes
+    /// word by word).
+    #[inline]
+    pub(crate) fn words(&self) -> &[[u64; 3]] {
+        &self.words
+    }
+
     /// Whether any byte in `from..to` is class `c`.
     #[inline]
     pub(crate) fn any_in(&self, c: usize, from: usize, to: usize) -> bool {
@@ -89,6 +96,19 @@ impl ByteMasks {
         }
         self.next(c, from).is_some_and(|i| i < to)
     }
+}
+
+/// Bit `j` of the result is the parity of the set bits at positions `0..=j` of `x`: with `x`
+/// the quote bits of a word, the bits inside quotes (opening quote included, closing excluded).
+#[inline]
+pub(crate) fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
 }
 
 #[cfg(target_arch = "x86_64")]

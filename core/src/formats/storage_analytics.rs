@@ -142,37 +142,12 @@ fn split_well_formed<'a>(line: &'a str, masks: &ByteMasks) -> Option<Fields<'a>>
     let b = line.as_bytes();
     let len = b.len();
     let words = masks.words();
-    // First pass: check the line's shape and count nothing yet (a rejected line costs only this).
-    let mut inside_carry = 0u64; // all ones when the previous word ended inside quotes
-    let mut prev_semi_top = 1u64; // bit 0 of the next `prev` mask: the line start counts as a `;`
-    for (k, w) in words.iter().enumerate() {
-        let inside = super::byte_masks::prefix_xor(w[QUOTE]) ^ inside_carry;
-        inside_carry = 0u64.wrapping_sub(inside >> 63);
-        let opens = w[QUOTE] & inside;
-        let closes = w[QUOTE] & !inside;
-        let after_semi = (w[SEMI] << 1) | prev_semi_top;
-        prev_semi_top = w[SEMI] >> 63;
-        let next_semi = words.get(k + 1).map_or(0, |n| n[SEMI] << 63);
-        let last = if (k + 1) * 64 >= len {
-            1u64 << ((len - 1) % 64)
-        } else {
-            0
-        };
-        let before_semi = (w[SEMI] >> 1) | next_semi | last;
-        if opens & !after_semi != 0 || closes & !before_semi != 0 || w[AMP] & !inside != 0 {
-            return None;
-        }
-    }
-    if inside_carry != 0 {
-        return None;
-    }
     let mut out = Fields {
         line,
         spans: [(0, 0); MAX_FIELDS],
         count: 0,
     };
-    let mut start = 0usize;
-    let mut push = |out: &mut Fields<'a>, a: usize, e: usize| {
+    let push = |out: &mut Fields<'a>, a: usize, e: usize| {
         if let Some(slot) = out.spans.get_mut(out.count) {
             // A field that starts with `"` is quoted, and its closing quote is its last byte.
             let span = if a < e && b[a] == b'"' {
@@ -185,10 +160,28 @@ fn split_well_formed<'a>(line: &'a str, masks: &ByteMasks) -> Option<Fields<'a>>
         }
         out.count += 1;
     };
-    inside_carry = 0;
+    let mut start = 0usize;
+    let mut inside_carry = 0u64; // all ones when the previous word ended inside quotes
+    let mut prev_semi_top = 1u64; // the line's start counts as a `;` before it
     for (k, w) in words.iter().enumerate() {
         let inside = super::byte_masks::prefix_xor(w[QUOTE]) ^ inside_carry;
         inside_carry = 0u64.wrapping_sub(inside >> 63);
+        // The line's shape, checked before this word's fields are taken: an opening quote right
+        // after a `;`, a closing one right before a `;` or the end, no `&` outside quotes.
+        let after_semi = (w[SEMI] << 1) | prev_semi_top;
+        prev_semi_top = w[SEMI] >> 63;
+        let next_semi = words.get(k + 1).map_or(0, |n| n[SEMI] << 63);
+        let last = if (k + 1) * 64 >= len {
+            1u64 << ((len - 1) % 64)
+        } else {
+            0
+        };
+        let before_semi = (w[SEMI] >> 1) | next_semi | last;
+        let opens = w[QUOTE] & inside;
+        let closes = w[QUOTE] & !inside;
+        if opens & !after_semi != 0 || closes & !before_semi != 0 || w[AMP] & !inside != 0 {
+            return None;
+        }
         let mut seps = w[SEMI] & !inside;
         while seps != 0 {
             let s = k * 64 + seps.trailing_zeros() as usize;
@@ -196,6 +189,9 @@ fn split_well_formed<'a>(line: &'a str, masks: &ByteMasks) -> Option<Fields<'a>>
             push(&mut out, start, s);
             start = s + 1;
         }
+    }
+    if inside_carry != 0 {
+        return None;
     }
     push(&mut out, start, len);
     Some(out)

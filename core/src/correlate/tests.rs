@@ -418,11 +418,12 @@ fn ids_with_one_fingerprint_are_still_told_apart() {
     let a = "8e8f7bd4-2a1e-4b1f-9c55-6d9f2f6e0a01";
     let b = "8e8f7bd4-2a1e-4b1f-9c55-6d9f2f6e0a02";
     let ds = server_rows(&[a, b, a, "not-a-guid", b, "not-a-guid", ""]);
-    let keyed: Vec<(u64, u32)> = (0..ds.events.len() as u32)
-        .filter(|&i| rid_of(&ds.view(i as usize)).is_some())
-        .map(|i| (7, i))
+    let packing = Packing::for_events(ds.events.len());
+    let keyed: Vec<u64> = (0..ds.events.len())
+        .filter(|&i| rid_of(&ds.view(i)).is_some())
+        .map(|i| packing.pack(7 << 40, i))
         .collect();
-    let classes = IdClasses::from_keyed(&ds, keyed, rid_of, &mut Vec::new());
+    let classes = IdClasses::from_keyed(&ds, packing, keyed, rid_of, &mut Vec::new());
     let got: Vec<Option<u32>> = (0..ds.events.len() as u32)
         .map(|i| classes.get(i))
         .collect();
@@ -437,11 +438,26 @@ fn ids_with_one_fingerprint_are_still_told_apart() {
 }
 
 #[test]
+fn packed_keys_give_back_their_index_and_fingerprint_bits() {
+    for n in [1usize, 2, 7, 1000, 826_210, u32::MAX as usize] {
+        let p = Packing::for_events(n);
+        for i in [0, n / 2, n - 1] {
+            let fp = 0xdead_beef_f00d_cafe_u64;
+            let k = p.pack(fp, i);
+            assert_eq!(p.index(k) as usize, i, "n={n}");
+            assert_eq!(p.fingerprint(k), fp >> p.index_bits, "n={n}");
+        }
+        // Same fingerprint: the lower index sorts first.
+        assert!(p.pack(5 << 40, 0) < p.pack(5 << 40, n - 1) || n == 1);
+    }
+}
+
+#[test]
 fn the_radix_sort_orders_as_a_full_sort() {
     // Above the size where the radix passes start, with clustered and spread fingerprints and
     // repeated ones.
     let mut x: u64 = 0x1234_5678_9abc_def0;
-    let mut v: Vec<(u64, u32)> = (0..70_000u32)
+    let mut v: Vec<u64> = (0..70_000u32)
         .map(|i| {
             x ^= x << 13;
             x ^= x >> 7;
@@ -452,7 +468,7 @@ fn the_radix_sort_orders_as_a_full_sort() {
                 2 => (i as u64 / 3) << 40,      // repeats
                 _ => u64::MAX - (i as u64 % 5),
             };
-            (fp, i)
+            fp ^ i as u64
         })
         .collect();
     let mut want = v.clone();

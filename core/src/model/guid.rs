@@ -54,8 +54,9 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// mask when some digit is an upper-case letter.
 fn hex8(x: u64) -> (u32, u64, u64) {
     // High bit of each byte that is at least `lo`. Exact for bytes below 0x80 (no carry leaves
-    // a byte); a byte at 0x80 or above is refused anyway.
-    let at_least = |x: u64, lo: u8| (x + ONES * u64::from(0x80 - lo)) & HIGH;
+    // a byte); a byte at 0x80 or above may carry into the next byte or out of the word (hence
+    // the wrapping add), and is refused anyway.
+    let at_least = |x: u64, lo: u8| x.wrapping_add(ONES * u64::from(0x80 - lo)) & HIGH;
     let non_ascii = x & HIGH;
     let digit = at_least(x, b'0') & !at_least(x, b'9' + 1);
     // Setting bit 0x20 folds `A`–`F` onto `a`–`f` and leaves the digits as they are.
@@ -142,6 +143,25 @@ mod tests {
             }
             for case in [Case::Lower, Case::Any] {
                 assert_eq!(parse(&s, case), reference(&s, case), "{s} {case:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn non_ascii_characters_anywhere_are_refused() {
+        // Multi-byte characters (bytes 0x80 and above, which the word arithmetic must not
+        // overflow on) at every position of a 36-byte text shaped like a GUID.
+        let base = "417db530-853d-48a7-a23c-0c8d5f728178";
+        for ch in ["é", "Ś", "€", "\u{10ffff}", "\u{80}"] {
+            for pos in 0..=36 - ch.len() {
+                if !base.is_char_boundary(pos) {
+                    continue;
+                }
+                let s = format!("{}{ch}{}", &base[..pos], &base[pos + ch.len()..]);
+                assert_eq!(s.len(), 36);
+                for case in [Case::Lower, Case::Any] {
+                    assert_eq!(parse(&s, case), None, "{s}");
+                }
             }
         }
     }

@@ -14,10 +14,12 @@
 //! * A blob may repeat records written earlier in the same hour: a record whose request id and
 //!   operation count were already seen in this input is skipped as a duplicate.
 //!
-//! Speed matters (an hour of `$logs` can be gigabytes): the splitter finds separators from bit
-//! masks of the line's `;`, `"` and `&` bytes ([`ByteMasks`]) and keeps each field's offsets in a
-//! fixed array; text is sliced only for the fields read, and copied only where decoding changes
-//! it.
+//! Speed matters (an hour of `$logs` can be gigabytes): the splitter works from bit masks of the
+//! line's `;`, `"` and `&` bytes ([`ByteMasks`]). On a usual line (every quote opens or closes a
+//! field, no `&` outside quotes) the separators are the `;` bits outside the quoted bytes, which a
+//! prefix XOR of the quote bits marks; other lines are split field by field with the rules above.
+//! Each field's offsets go into a fixed array; text is sliced only for the fields read, and copied
+//! only where decoding changes it (the `&` mask says which fields have nothing to decode).
 
 use std::borrow::Cow;
 

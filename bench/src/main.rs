@@ -190,7 +190,12 @@ fn rule_profile(ds: &storage_doctor_core::model::Dataset, runs: usize) {
     }
     eprintln!("  correlation {:.4}", best[0]);
     for (k, r) in registry().iter().enumerate() {
-        eprintln!("  {:<40} {:.4}  ({} findings)", r.id(), best[k + 1], found[k]);
+        eprintln!(
+            "  {:<40} {:.4}  ({} findings)",
+            r.id(),
+            best[k + 1],
+            found[k]
+        );
     }
 }
 

@@ -913,11 +913,12 @@ mod tests {
     fn rare_fields_are_found_through_their_presence_flags_also_after_a_merge() {
         let mut ds = Dataset::new();
         let i = ds.add_input("a.log", "test", 1.0);
-        ds.sink(i).event(
-            RawEvent::default()
+        ds.sink(i).event(RawEvent {
+            url: "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=c2VjcmV0".into(),
+            ..RawEvent::default()
                 .with(Field::Detail, "Signature did not match")
-                .with(Field::CorsFailure, "no-allow-origin"),
-        );
+                .with(Field::CorsFailure, "no-allow-origin")
+        });
         ds.sink(i)
             .event(RawEvent::default().with(Field::UserAgent, "agent/1.0"));
         let mut merged = Dataset::new();
@@ -927,9 +928,11 @@ mod tests {
         let with = merged.view(1);
         assert_eq!(with.extra(Field::Detail), Some("Signature did not match"));
         assert_eq!(with.extra(Field::CorsFailure), Some("no-allow-origin"));
+        assert_eq!(with.sas().and_then(|t| t.sp.as_deref()), Some("r"));
         let without = merged.view(2);
         assert_eq!(without.extra(Field::Detail), None);
         assert_eq!(without.extra(Field::CorsFailure), None);
+        assert_eq!(without.sas_index(), None);
         assert_eq!(without.extra(Field::UserAgent), Some("agent/1.0"));
     }
 

@@ -529,6 +529,9 @@ pub(crate) const FLAG_RID_SYM: u8 = 4;
 pub(crate) const FLAG_HAS_DETAIL: u8 = 8;
 /// The extras hold a [`Field::CorsFailure`] (asked of every row by `cors-blocked`).
 pub(crate) const FLAG_HAS_CORS_FAILURE: u8 = 16;
+/// The extras hold a [`Field::Sas`]: five rules ask every row for its token (or its credentials),
+/// and rows signed with a key, a bearer token or nothing have none.
+pub(crate) const FLAG_HAS_SAS: u8 = 32;
 
 /// The flag that records whether an event's extras hold `field`, for the fields rules ask every
 /// row for and few rows have; 0 for the others.
@@ -536,6 +539,7 @@ pub(crate) const fn presence_flag(field: Field) -> u8 {
     match field {
         Field::Detail => FLAG_HAS_DETAIL,
         Field::CorsFailure => FLAG_HAS_CORS_FAILURE,
+        Field::Sas => FLAG_HAS_SAS,
         _ => 0,
     }
 }

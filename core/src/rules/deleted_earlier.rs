@@ -51,6 +51,7 @@ impl Rule for DeletedEarlier {
         let mut evidence = Vec::new();
         let mut failing: Vec<usize> = Vec::new();
         let mut deletes_cited: Vec<usize> = Vec::new();
+        let mut cited: std::collections::HashSet<usize> = std::collections::HashSet::new();
         let mut callers: Vec<String> = Vec::new();
         let mut same: Vec<Option<bool>> = Vec::new();
         let mut all_strong = true;
@@ -89,42 +90,24 @@ impl Rule for DeletedEarlier {
                 }
                 let dv = cx.ds.view(d);
                 let gap = t.seconds_since(td);
-                let mut e = Evidence::from_event(&v)
-                    .field("operation", v.operation())
-                    .field("resource", v.resource())
-                    .field("deleted_key", k.as_str())
-                    .field(
-                        "deleted_at",
-                        dv.time().map(|t| t.to_string()).unwrap_or_default(),
-                    )
-                    .field("deleted_before", human_secs(gap))
-                    .field("delete_operation", dv.operation())
-                    .field("delete_logged_at", dv.cite());
-                for (name, val) in who(&dv) {
-                    e = e.field(&format!("deleted_by_{name}"), val);
-                }
                 let sc = same_caller(&v, &dv);
-                e = e.field(
-                    "same_caller",
-                    match sc {
-                        Some(true) => "yes",
-                        Some(false) => "no",
-                        None => "unknown",
-                    },
-                );
                 same.push(sc);
-                let described = who(&dv)
-                    .into_iter()
-                    .filter(|(n, _)| *n != "client_request_id")
-                    .map(|(_, v)| v)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                if !described.is_empty() && !callers.contains(&described) {
-                    callers.push(described);
+                // Who deleted, once per delete (a delete may explain many failures).
+                if cited.insert(d) {
+                    deletes_cited.push(d);
+                    let described = who(&dv)
+                        .into_iter()
+                        .filter(|(n, _)| *n != "client_request_id")
+                        .map(|(_, v)| v)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if !described.is_empty() && !callers.contains(&described) {
+                        callers.push(described);
+                    }
+                    lifecycle |= dv
+                        .extra(Field::UserAgent)
+                        .is_some_and(|ua| ua.contains("ObjectLifeCycleScanner"));
                 }
-                lifecycle |= dv
-                    .extra(Field::UserAgent)
-                    .is_some_and(|ua| ua.contains("ObjectLifeCycleScanner"));
                 // Strong: the delete is the service's own record, or both rows share a clock.
                 let same_clock = dv.ev.input == v.ev.input
                     || dv.ev.source == SourceKind::Server && v.ev.source == SourceKind::Server;
@@ -133,11 +116,31 @@ impl Rule for DeletedEarlier {
                     all_strong = false;
                 }
                 failing.push(i);
+                // The evidence row is written only while there is room for it.
                 if evidence.len() < super::MAX_EVIDENCE {
+                    let mut e = Evidence::from_event(&v)
+                        .field("operation", v.operation())
+                        .field("resource", v.resource())
+                        .field("deleted_key", k.as_str())
+                        .field(
+                            "deleted_at",
+                            dv.time().map(|t| t.to_string()).unwrap_or_default(),
+                        )
+                        .field("deleted_before", human_secs(gap))
+                        .field("delete_operation", dv.operation())
+                        .field("delete_logged_at", dv.cite());
+                    for (name, val) in who(&dv) {
+                        e = e.field(&format!("deleted_by_{name}"), val);
+                    }
+                    e = e.field(
+                        "same_caller",
+                        match sc {
+                            Some(true) => "yes",
+                            Some(false) => "no",
+                            None => "unknown",
+                        },
+                    );
                     evidence.push(e);
-                }
-                if !deletes_cited.contains(&d) {
-                    deletes_cited.push(d);
                 }
                 break;
             }

@@ -120,14 +120,15 @@ const SEMI: usize = 0;
 const QUOTE: usize = 1;
 const AMP: usize = 2;
 
-/// Splits a `$logs` line in one pass. Never fails: a quoted field that never closes runs to the
-/// end of the line (the field count then tells the caller the line is damaged).
+/// Splits a `$logs` line. Never fails: a quoted field that never closes runs to the end of the
+/// line (the field count then tells the caller the line is damaged).
 ///
 /// Every field ends at a `;` (or the end of the line): a quoted field at the first `;` right
 /// after a closing `"`, an unquoted one at the first `;` that does not finish an HTML entity.
-/// `masks` (reused between lines) says where those bytes are, so a field's end is found with a
-/// few bit operations rather than by looking at its bytes. Offsets are kept as `u32`: the caller
-/// refuses longer lines.
+/// `masks` (reused between lines) is filled with where those bytes are, so the fields are found
+/// with bit operations rather than by looking at every byte: for the whole line at once when it
+/// has the usual shape ([`split_well_formed`]), field by field otherwise ([`split_any`]).
+/// Offsets are kept as `u32`: the caller refuses longer lines.
 fn split<'a>(line: &'a str, masks: &mut ByteMasks) -> Fields<'a> {
     masks.fill(line.as_bytes(), [b';', b'"', b'&']);
     split_well_formed(line, masks).unwrap_or_else(|| split_any(line, masks))

@@ -350,7 +350,7 @@ pub enum Field {
     CorsFailure,
     UserAgent,
     /// The caller's address as logged. The interned value is the address without its port (see
-    /// [`Event::caller_port`]); [`super::EventView::caller_ip`] gives the text as logged.
+    /// `Event::caller_port`); [`super::EventView::caller_ip`] gives the text as logged.
     CallerIp,
     /// The client's string-to-sign (legacy .NET `StringToSign =`), newlines as `\n`.
     StringToSign,

@@ -15,7 +15,7 @@ pub enum Case {
 /// length, misplaced dashes, a non-hex digit, or an upper-case digit when `case` is `Lower`).
 ///
 /// It runs two or three times on every row of a large log, so the 32 digits are read as four
-/// words of eight and checked and converted with word arithmetic ([`hex8`]) rather than one
+/// words of eight and checked and converted with word arithmetic (`hex8`) rather than one
 /// table lookup per digit.
 pub fn parse(s: &str, case: Case) -> Option<u128> {
     let b = s.as_bytes();

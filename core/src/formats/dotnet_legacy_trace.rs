@@ -9,7 +9,7 @@
 //!
 //! Each message is `<source> <level>: <event id> : <client request id>: <text>`; with
 //! `traceOutputOptions` the listener adds indented footer lines (`DateTime=`, `ThreadId=`…) after
-//! it. One event is produced per request attempt: from "Starting … request to <url>" to the
+//! it. One event is produced per request attempt: from `Starting … request to <url>` to the
 //! response, the retry decision, or the next attempt.
 
 use std::collections::HashMap;

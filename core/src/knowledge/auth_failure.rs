@@ -57,7 +57,7 @@ pub enum Problem {
     /// "Signature did not match" / "The MAC signature … is not the same as any computed
     /// signature": the signature does not verify.
     SignatureMismatch,
-    /// "Request date header too old: '<date>'" (the quoted date, when it parses).
+    /// `Request date header too old: '<date>'` (the quoted date, when it parses).
     DateTooOld(Option<Timestamp>),
     /// A header, the Authorization value or a SAS field is missing or badly formed; the text
     /// says which, in the service's words.

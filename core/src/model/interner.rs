@@ -88,7 +88,7 @@ impl Interner {
         self.intern_hashed(hash_str(s), s)
     }
 
-    /// [`Interner::intern`] with the hash already computed by [`hash_str`].
+    /// [`Interner::intern`] with the hash already computed by `hash_str`.
     pub fn intern_hashed(&mut self, h: u64, s: &str) -> Sym {
         if s.is_empty() {
             return Sym::EMPTY;
@@ -130,7 +130,7 @@ impl Interner {
         self.find_hashed(hash_str(s), s)
     }
 
-    /// [`Interner::find`] with the hash already computed by [`hash_str`].
+    /// [`Interner::find`] with the hash already computed by `hash_str`.
     pub fn find_hashed(&self, h: u64, s: &str) -> Option<Sym> {
         if s.is_empty() {
             return Some(Sym::EMPTY);

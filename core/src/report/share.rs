@@ -8,7 +8,7 @@
 //! browser: the fragment is never sent to a server.
 //!
 //! Because a link ends up in chats and tickets, every string is passed through
-//! [`redact`](crate::knowledge::redact::redact) again when the payload is made (the report was
+//! [`redact`] again when the payload is made (the report was
 //! already redacted at parse time; this guards against a rule that quotes something the parser
 //! did not see as a secret), and again when it is read (a hand-made link cannot show a secret
 //! either). Reading is defensive: a payload is untrusted input of bounded size, and every way it

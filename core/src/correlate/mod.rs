@@ -531,7 +531,6 @@ fn is_observer(k: SourceKind) -> bool {
     matches!(k, SourceKind::Client | SourceKind::Network)
 }
 
-/// Event indices grouped by their root in `dsu`, each group in time order.
 /// The events of each set of `dsu`, each set in time order, the sets ordered by root: one flat
 /// array and its offsets rather than a vector per set (a large server log has as many sets as
 /// rows, and allocating each one cost more than the sort).
@@ -605,9 +604,10 @@ impl Correlation {
         }
 
         // 2. Clock skew of each observing input against the server log.
-        // Only observers (client logs, captures, consoles) have a clock to compare: a dataset of
-        // server logs alone skips the grouping this needs.
-        let skew = if ds.sources().iter().any(is_observer) {
+        // Only observers (client logs, captures) have a clock to compare: a dataset of server
+        // logs alone skips the grouping this needs, and the walks of step 3.
+        let has_observers = ds.sources().iter().any(is_observer);
+        let skew = if has_observers {
             estimate_skew(ds, &groups(ds, &mut rq), &rids)
         } else {
             Vec::new()
@@ -631,9 +631,8 @@ impl Correlation {
 
         // 3. Observations with no id that joined nothing: nearest compatible server row in time.
         let mut time_joined = vec![false; n];
-        // Observers without a service request id whose request no server row joined. A dataset
-        // without observers (server logs alone) skips the walks that look for them.
-        let observers: Vec<u32> = if ds.sources().iter().any(is_observer) {
+        // Observers without a service request id whose request no server row joined.
+        let observers: Vec<u32> = if has_observers {
             (0..n as u32)
                 .filter(|&i| {
                     let e = &ds.events[i as usize];

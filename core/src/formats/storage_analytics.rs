@@ -84,6 +84,24 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    fn new(line: &'a str) -> Fields<'a> {
+        Fields {
+            line,
+            spans: [(0, 0); MAX_FIELDS],
+            count: 0,
+        }
+    }
+
+    /// Records the next field, at `start..end` of the line (beyond [`MAX_FIELDS`] it is only
+    /// counted).
+    fn push(&mut self, start: usize, end: usize) {
+        if let Some(slot) = self.spans.get_mut(self.count) {
+            // `Parser::line` refuses lines of 4 GiB or more; detection samples are 64 KiB.
+            *slot = (start as u32, end as u32);
+        }
+        self.count += 1;
+    }
+
     /// Field `i` (0-based), empty when the line has fewer.
     fn get(&self, i: usize) -> &'a str {
         match self.spans.get(i) {
@@ -145,23 +163,14 @@ fn split_well_formed<'a>(line: &'a str, masks: &ByteMasks) -> Option<Fields<'a>>
     let b = line.as_bytes();
     let len = b.len();
     let words = masks.words();
-    let mut out = Fields {
-        line,
-        spans: [(0, 0); MAX_FIELDS],
-        count: 0,
-    };
+    let mut out = Fields::new(line);
     let push = |out: &mut Fields<'a>, a: usize, e: usize| {
-        if let Some(slot) = out.spans.get_mut(out.count) {
-            // A field that starts with `"` is quoted, and its closing quote is its last byte.
-            let span = if a < e && b[a] == b'"' {
-                (a + 1, e - 1)
-            } else {
-                (a, e)
-            };
-            // `Parser::line` refuses lines of 4 GiB or more; detection samples are 64 KiB.
-            *slot = (span.0 as u32, span.1 as u32);
+        // A field that starts with `"` is quoted, and its closing quote is its last byte.
+        if a < e && b[a] == b'"' {
+            out.push(a + 1, e - 1);
+        } else {
+            out.push(a, e);
         }
-        out.count += 1;
     };
     let mut start = 0usize;
     let mut inside_carry = 0u64; // all ones when the previous word ended inside quotes
@@ -204,11 +213,7 @@ fn split_well_formed<'a>(line: &'a str, masks: &ByteMasks) -> Option<Fields<'a>>
 fn split_any<'a>(line: &'a str, masks: &ByteMasks) -> Fields<'a> {
     let b = line.as_bytes();
     let len = b.len();
-    let mut out = Fields {
-        line,
-        spans: [(0, 0); MAX_FIELDS],
-        count: 0,
-    };
+    let mut out = Fields::new(line);
     // Every span bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
     // slices [`Fields::get`] takes fall on char boundaries.
     let mut i = 0;
@@ -234,11 +239,7 @@ fn split_any<'a>(line: &'a str, masks: &ByteMasks) -> Fields<'a> {
             None if quoted => ((i + 1, len), None),
             None => ((i, len), None),
         };
-        if let Some(slot) = out.spans.get_mut(out.count) {
-            // `Parser::line` refuses lines of 4 GiB or more; detection samples are 64 KiB.
-            *slot = (span.0 as u32, span.1 as u32);
-        }
-        out.count += 1;
+        out.push(span.0, span.1);
         match next {
             // `b[s]` is the `;` separator; a trailing one announces one more (empty) field.
             Some(s) => i = s + 1,
@@ -591,7 +592,9 @@ impl LineParser for Parser {
         ev.push(Field::XmsVersion, f.get(16));
         ev.push(Field::Conditions, f.decoded(26, &self.masks));
         ev.push(Field::UserAgent, f.decoded(27, &self.masks));
-        if let Some(o) = preflight_origin(f.get(2), &f.decoded(28, &self.masks)) {
+        // The referrer as written: an origin (scheme, host, port) holds no `&` or `"`, the only
+        // characters the writer encodes, so only preflight rows read it, and undecoded.
+        if let Some(o) = preflight_origin(f.get(2), f.get(28)) {
             ev.push(Field::Origin, o);
         }
         sink.event(ev);

@@ -465,7 +465,7 @@ fn damaged_and_repeated_lines_are_skipped_with_reasons() {
 
 #[test]
 fn preflight_rows_name_the_page_origin_from_the_referrer() {
-    let line = "1.0;2024-08-02T09:14:05.1182203Z;BlobPreflightRequest;CorsPreflightFailure;403;1;1;anonymous;;acct;blob;\"https://acct.blob.core.windows.net/c/b.png\";\"/acct/c/b.png\";0b1c2d3e-401e-0090-6a7b-8c9d0e000001;0;198.51.100.71:50140;2009-09-19;512;0;231;0;0;;;;;;\"Mozilla/5.0\";\"https://portal.fabrikam.com/profile\";\n";
+    let line = "1.0;2024-08-02T09:14:05.1182203Z;BlobPreflightRequest;CorsPreflightFailure;403;1;1;anonymous;;acct;blob;\"https://acct.blob.core.windows.net/c/b.png\";\"/acct/c/b.png\";0b1c2d3e-401e-0090-6a7b-8c9d0e000001;0;198.51.100.71:50140;2009-09-19;512;0;231;0;0;;;;;;\"Mozilla/5.0\";\"https://portal.fabrikam.com/profile?tab=1&amp;user=&quot;me&quot;\";\n";
     let (ds, _) = analyze_bytes("000001.log", line.as_bytes(), None).unwrap();
     assert_eq!(ds.events.len(), 1, "{}", crate::testing::dump(&ds));
     assert_eq!(

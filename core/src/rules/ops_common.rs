@@ -396,7 +396,8 @@ impl History {
         // the attempts; the time is read only for the few rows kept.
         let mut keys = ResourceKeys::new(|r| Some(r.trim_end_matches('/').to_string()));
         let mut deletes: Vec<Vec<(Timestamp, usize)>> = Vec::new();
-        let mut created: Vec<(u32, usize)> = Vec::new();
+        // (key, event, whether it creates a container)
+        let mut created: Vec<(u32, usize, bool)> = Vec::new();
         let mut kinds = OpKinds::default();
         for (_, i) in cx.primaries() {
             let e = &cx.ds.events[i];
@@ -410,16 +411,16 @@ impl History {
                 }
             } else if e.status == 201 || container_create {
                 if let Some(k) = keys.id(cx, e.resource) {
-                    created.push((k, i));
+                    created.push((k, i, container_create));
                 }
             }
         }
         // Creates matter only for names that were deleted and for containers; keeping every
         // uploaded blob's key would cost a map entry per upload in large logs.
         let mut creates: Vec<Vec<(Timestamp, usize)>> = Vec::new();
-        for (k, i) in created {
+        for (k, i, container_create) in created {
             let deleted = deletes.get(k as usize).is_some_and(|d| !d.is_empty());
-            if !deleted && !kinds.of(&cx.ds.view(i)).1 {
+            if !deleted && !container_create {
                 continue;
             }
             if let Some(t) = time(cx, i) {

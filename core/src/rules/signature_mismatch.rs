@@ -127,17 +127,14 @@ fn judge(cx: &Context<'_>, v: &EventView<'_>, seen: &LastSuccess) -> Option<Row>
     let stated = matches!(problem, Some(Problem::SignatureMismatch));
     if !stated && (!is_forbidden(v) || problem != Some(Problem::AuthenticationFailed)) {
         // Without the service's words only a plain AuthenticationFailed qualifies (checked
-        // first: looking for the client's string-to-sign costs more, on every row).
+        // before the client's string-to-sign is looked for, which costs more).
         return None;
     }
     let token = v.sas();
     let client = from_request(cx, v, Field::StringToSign);
     if !stated {
-        // Without the service's words only a plain AuthenticationFailed qualifies, and only
-        // when nothing else in the request explains it.
-        if !is_forbidden(v) || problem != Some(Problem::AuthenticationFailed) {
-            return None;
-        }
+        // A plain AuthenticationFailed, then, and only when nothing else in the request
+        // explains it.
         match token {
             Some(t) => {
                 if t.si.is_some() {

@@ -3,8 +3,9 @@
 //! A delimited format's splitter then finds each field's end with a few bit operations instead
 //! of looking at every byte: on `$logs` lines (≈600 bytes, ≈50 `;`) the classic byte-by-byte or
 //! word-at-a-time scans spent about a quarter of the whole ingest there. On x86-64 the masks are
-//! built sixteen bytes at a time with SSE2 (always present there); elsewhere (the page's
-//! WebAssembly, other CPUs) eight bytes at a time with integer arithmetic.
+//! built thirty-two bytes at a time with AVX2 when the CPU has it (checked at run time: the build
+//! targets every x86-64), else sixteen at a time with SSE2 (always present there); elsewhere (the
+//! page's WebAssembly, other CPUs) eight bytes at a time with integer arithmetic.
 
 /// The masks of one line: `words[k][c]` has bit `j` set when byte `64 * k + j` equals the
 /// `c`-th byte asked for. Bits past the end of the line are clear.
@@ -17,6 +18,24 @@ impl ByteMasks {
     /// Classifies `line` against `bytes` (reusing this value's memory).
     pub(crate) fn fill(&mut self, line: &[u8], bytes: [u8; 3]) {
         self.words.clear();
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, just checked (the answer is cached by `std`).
+            unsafe { self.fill_avx2(line, bytes) };
+            return;
+        }
+        self.fill_with(line, bytes, classify);
+    }
+
+    /// [`ByteMasks::fill`] with `classify` for each 64-byte block (inlined into each caller, so
+    /// that the AVX2 one is compiled with AVX2 throughout).
+    #[inline(always)]
+    fn fill_with(
+        &mut self,
+        line: &[u8],
+        bytes: [u8; 3],
+        classify: impl Fn(&[u8; 64], [u8; 3]) -> [u64; 3],
+    ) {
         let mut blocks = line.chunks_exact(64);
         for block in blocks.by_ref() {
             let block: &[u8; 64] = block.try_into().expect("chunks_exact gives 64 bytes");
@@ -35,6 +54,17 @@ impl ByteMasks {
             }
             self.words.push(w);
         }
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_avx2(&mut self, line: &[u8], bytes: [u8; 3]) {
+        // SAFETY: this function runs only where AVX2 is present (its own contract).
+        self.fill_with(line, bytes, |block, bytes| unsafe {
+            classify_avx2(block, bytes)
+        });
     }
 
     /// The first position `>= from` whose byte is class `c`, if any.
@@ -129,6 +159,31 @@ fn classify(block: &[u8; 64], bytes: [u8; 3]) -> [u64; 3] {
             }
         }
         out
+    }
+}
+
+/// [`classify`] thirty-two bytes at a time.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn classify_avx2(block: &[u8; 64], bytes: [u8; 3]) -> [u64; 3] {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
+    };
+    // SAFETY: AVX2 is present (this function's contract), and each load reads the 32 bytes at
+    // `32 * k`, inside the 64-byte block; an unaligned load needs no alignment.
+    unsafe {
+        let lo = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
+        let hi = _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>());
+        bytes.map(|b| {
+            let w = _mm256_set1_epi8(b as i8);
+            let l = _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, w)) as u32;
+            let h = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, w)) as u32;
+            u64::from(l) | (u64::from(h) << 32)
+        })
     }
 }
 

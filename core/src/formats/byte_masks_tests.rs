@@ -74,6 +74,12 @@ fn the_portable_classifier_agrees_with_the_one_in_use() {
         }
         let bytes = [b';', b'"', b'&'];
         assert_eq!(classify_words(&block, bytes), classify(&block, bytes));
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is present, just checked.
+            let avx2 = unsafe { classify_avx2(&block, bytes) };
+            assert_eq!(classify_words(&block, bytes), avx2);
+        }
     }
 }
 

@@ -131,7 +131,9 @@ fn is_sas_param(k: &[u8]) -> bool {
 /// is exactly address + `:` + port as the port would be printed again, so that the logged text
 /// can be rebuilt byte for byte.
 fn split_port(s: &str) -> Option<(&str, u16)> {
-    let (addr, port) = s.rsplit_once(':')?;
+    // `:` is ASCII, so both sides are on char boundaries.
+    let colon = memchr::memrchr(b':', s.as_bytes())?;
+    let (addr, port) = (&s[..colon], &s[colon + 1..]);
     let ab = addr.as_bytes();
     let ipv4 = !ab.is_empty() && ab.iter().all(|b| b.is_ascii_digit() || *b == b'.');
     let bracketed = ab.len() > 2 && ab[0] == b'[' && ab[ab.len() - 1] == b']';
@@ -420,8 +422,15 @@ impl Dataset {
             // for the SAS token.
             let server = raw.source == SourceKind::Server;
             let derive = service == Service::Unknown || account.is_empty() || resource.is_empty();
+            // The URL itself, decoded if the parser left its `&amp;` as written (the SAS
+            // lookup below reads either form).
+            let url: Cow<'_, str> = if raw.url_amp_encoded && (derive || !server) {
+                Cow::Owned(raw.url.replace("&amp;", "&"))
+            } else {
+                Cow::Borrowed(raw.url.as_ref())
+            };
             if derive || !server {
-                if let Some(u) = StorageUrl::parse(&raw.url) {
+                if let Some(u) = StorageUrl::parse(&url) {
                     if service == Service::Unknown {
                         service = u.service();
                     }
@@ -443,7 +452,7 @@ impl Dataset {
             // Server rows are many and their URLs mostly unique: keep them out of the index (the
             // text is re-read from the file on demand).
             if !server {
-                let s = self.intern_redacted(&raw.url);
+                let s = self.intern_redacted(&url);
                 extras.push((Field::Url, s.0));
             }
         }
@@ -1073,5 +1082,41 @@ mod tests {
             v.client_request_id(),
             "417db530-853d-48a7-a23c-0c8d5f728178"
         );
+    }
+
+    #[test]
+    fn a_url_left_amp_encoded_gives_what_its_decoded_form_gives() {
+        let decoded = "https://acct.blob.core.windows.net/c/a&b.txt?sv=2022-11-02&sp=r&se=2024-01-01&sig=c2VjcmV0";
+        let encoded = decoded.replace('&', "&amp;");
+        // Server rows: with and without their own object, service and account (the URL is then
+        // parsed for them); a client row, whose URL is kept.
+        let shapes = [
+            (SourceKind::Server, "/acct/c/a&b.txt", Service::Blob, "acct"),
+            (SourceKind::Server, "", Service::Unknown, ""),
+            (SourceKind::Client, "", Service::Unknown, ""),
+        ];
+        for (source, resource, service, account) in shapes {
+            let mut ds = Dataset::new();
+            let i = ds.add_input("x.log", "test", 1.0);
+            for (url, url_amp_encoded) in [(decoded.to_string(), false), (encoded.clone(), true)] {
+                ds.sink(i).event(RawEvent {
+                    source,
+                    url: url.into(),
+                    url_amp_encoded,
+                    resource: resource.into(),
+                    service,
+                    account: account.into(),
+                    ..Default::default()
+                });
+            }
+            let (a, b) = (ds.view(0), ds.view(1));
+            assert_eq!(a.resource(), "/acct/c/a&b.txt", "{source:?}");
+            assert_eq!(b.resource(), a.resource(), "{source:?}");
+            assert_eq!(b.account(), "acct");
+            assert_eq!(b.ev.service, Service::Blob);
+            assert_eq!(b.sas_index(), a.sas_index(), "{source:?}");
+            assert_eq!(a.sas().unwrap().sp.as_deref(), Some("r"));
+            assert_eq!(b.extra(Field::Url), a.extra(Field::Url), "{source:?}");
+        }
     }
 }

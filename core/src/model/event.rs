@@ -449,6 +449,11 @@ pub struct RawEvent<'a> {
     pub operation: Cow<'a, str>,
     /// Full request URL (with its query; SAS included: the sink parses then redacts it).
     pub url: Cow<'a, str>,
+    /// `url` is as a `$logs` line writes it, with each `&` still written `&amp;` (and no other
+    /// entity): the sink reads the SAS parameters from it as it is (query parsing takes `&amp;`
+    /// as a separator anyway) and decodes it only where it needs the URL itself, which for a
+    /// server row is rare. Saves decoding, and copying, a URL per server row.
+    pub url_amp_encoded: bool,
     /// `/account/container/blob` when the source gives it; otherwise derived from `url`.
     pub resource: Cow<'a, str>,
     pub account: Cow<'a, str>,

@@ -46,20 +46,63 @@ const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// A fast string hash, eight bytes at a time, the same on native and wasm (explicit little-endian
 /// reads). Not for untrusted-key DoS resistance: the input is the user's own log.
+///
+/// Most strings interned per row are short (operation, account, address, version), so those
+/// are read with two loads that may overlap, which together cover every byte (so strings of one
+/// length that differ give different words), instead of a loop and a padded copy of the tail;
+/// a longer string's tail is likewise its last eight bytes.
 pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = (b.len() as u64).wrapping_mul(K);
+    let n = b.len();
+    let step = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(31);
+    let h = (n as u64).wrapping_mul(K);
+    if n <= 16 {
+        let (x, y) = match n {
+            8.. => (read8(b, 0), read8(b, n - 8)),
+            4.. => (u64::from(read4(b, 0)), u64::from(read4(b, n - 4))),
+            1.. => (
+                u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+                0,
+            ),
+            0 => (0, 0),
+        };
+        return mix(step(step(h, x), y));
+    }
+    let mut h = h;
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(K).rotate_left(31);
+        h = step(h, u64::from_le_bytes(c.try_into().expect("chunks of 8")));
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(31);
+    if !chunks.remainder().is_empty() {
+        h = step(h, read8(b, n - 8));
     }
     mix(h)
+}
+
+/// The eight bytes at `i` as a little-endian word.
+#[inline]
+fn read8(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"))
+}
+
+/// The four bytes at `i` as a little-endian word.
+#[inline]
+fn read4(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(b[i..i + 4].try_into().expect("four bytes"))
+}
+
+/// `a == b`, with strings of 4 to 16 bytes compared as two words each rather than through a
+/// call to `memcmp` (most of the strings the interner compares per row).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => read8(a, 0) == read8(b, 0) && read8(a, n - 8) == read8(b, n - 8),
+        4..=7 => read4(a, 0) == read4(b, 0) && read4(a, n - 4) == read4(b, n - 4),
+        _ => a == b,
+    }
 }
 
 /// splitmix64's finaliser: every output bit depends on every input bit.
@@ -152,7 +195,7 @@ impl Interner {
             if slot == 0 {
                 return Err(Some(i));
             }
-            if (slot ^ h) & !ids == 0 && self.get(Sym(slot & ids)) == s {
+            if (slot ^ h) & !ids == 0 && same_bytes(self.bytes(slot & ids), s.as_bytes()) {
                 return Ok(Sym(slot & ids));
             }
             i = (i + 1) & mask;
@@ -178,6 +221,14 @@ impl Interner {
         for id in 1..self.spans.len() as u32 {
             self.insert_id(id);
         }
+    }
+
+    /// The bytes of string `id` (an id from the table): compared as bytes, the text needs no
+    /// char-boundary checks, which `get` makes on every probe that meets a tag match.
+    #[inline]
+    fn bytes(&self, id: u32) -> &[u8] {
+        let (start, len) = self.spans[id as usize];
+        &self.buf.as_bytes()[start as usize..(start + len) as usize]
     }
 
     pub fn get(&self, sym: Sym) -> &str {
@@ -246,5 +297,23 @@ mod tests {
     fn hash_depends_on_every_byte() {
         assert_ne!(hash_str("abcdefgh1"), hash_str("abcdefgh2"));
         assert_ne!(hash_str("a"), hash_str("a\0"));
+        // Every length up to 40 (the short forms and the long one with its overlapping tail):
+        // changing any one byte changes the hash, and the word comparison agrees with `==`.
+        for n in 0..40usize {
+            let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            for i in 0..n {
+                let mut other = base.clone();
+                other[i] ^= 1;
+                assert_ne!(
+                    hash_bytes(&base),
+                    hash_bytes(&other),
+                    "length {n}, byte {i}"
+                );
+                assert!(!same_bytes(&base, &other), "length {n}, byte {i}");
+                assert!(same_bytes(&other, &other.clone()));
+            }
+            assert!(same_bytes(&base, &base.clone()));
+            assert!(!same_bytes(&base, &base[..n.saturating_sub(1)]) || n == 0);
+        }
     }
 }

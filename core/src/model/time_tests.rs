@@ -57,3 +57,44 @@ fn years_too_far_out_are_rejected_not_overflowed() {
     assert!(Timestamp::parse("Fri, 23 May 999999999 06:19:48 GMT").is_none());
     assert!(Timestamp::from_civil(9999, 12, 31, 23, 59, 59, 999_999).is_some());
 }
+
+#[test]
+fn the_usual_shape_reads_as_the_general_parser_reads_it() {
+    // Variants of the shape the fast reader takes, and near misses it must leave to the general
+    // parser: both paths must agree on each (the general one alone is the reference).
+    let base = "2024-02-29T23:59:59.1234567Z";
+    let mut cases: Vec<String> = vec![
+        base.into(),
+        "2024-03-05T00:00:01Z".into(),
+        "2024-03-05T00:00:01.5Z".into(),
+        "2024-03-05T00:00:01.Z".into(),
+        "2024-03-05T00:00:01,5Z".into(),
+        "2024-03-05T00:00:01.5z".into(),
+        "2023-02-29T00:00:01Z".into(),
+        "2024-13-05T00:00:01Z".into(),
+        "2024-03-05T24:00:01Z".into(),
+        "2024-03-05T00:00:60Z".into(),
+        "2024-03-05T00:00:01.12345678901Z".into(),
+        " 2024-03-05T00:00:01Z".into(),
+        "2024-03-05T00:00:01Z ".into(),
+        "2024-03-05T00:00:01+00:00".into(),
+        "2024-03-05 00:00:01Z".into(),
+    ];
+    // Every byte of the base replaced by a character of each kind.
+    for i in 0..base.len() {
+        for c in ['0', '9', 'a', '-', ':', '.', 'Z', ' ', '/', 'é'] {
+            let mut s: String = base[..i].into();
+            s.push(c);
+            s.push_str(&base[i + 1..]);
+            cases.push(s);
+        }
+    }
+    for s in &cases {
+        let general = parse_iso(s.trim());
+        assert_eq!(Timestamp::parse(s), general, "{s:?}");
+        if let Some(fast) = parse_iso_utc(s.as_bytes()) {
+            assert_eq!(Some(fast), general, "{s:?}");
+        }
+    }
+    assert!(parse_iso_utc(base.as_bytes()).is_some());
+}

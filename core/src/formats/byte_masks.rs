@@ -110,6 +110,37 @@ impl ByteMasks {
         &self.words
     }
 
+    /// The positions in `from..to` whose byte is class `c`, in order.
+    #[inline]
+    pub(crate) fn positions(
+        &self,
+        c: usize,
+        from: usize,
+        to: usize,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let first = (from / 64).min(self.words.len());
+        let end = to.div_ceil(64).min(self.words.len()).max(first);
+        self.words[first..end]
+            .iter()
+            .enumerate()
+            .flat_map(move |(j, w)| {
+                let k = first + j;
+                let mut bits = w[c];
+                if k == from / 64 {
+                    bits &= !0u64 << (from % 64);
+                }
+                if to < (k + 1) * 64 {
+                    // `to` is inside this word (not at its start: then the word is not read).
+                    bits &= (1u64 << (to % 64)) - 1;
+                }
+                std::iter::from_fn(move || {
+                    let t = bits.trailing_zeros();
+                    bits &= bits.wrapping_sub(1);
+                    (t < 64).then_some(k * 64 + t as usize)
+                })
+            })
+    }
+
     /// Whether any byte in `from..to` is class `c`.
     #[inline]
     pub(crate) fn any_in(&self, c: usize, from: usize, to: usize) -> bool {

@@ -58,6 +58,11 @@ fn masks_match_a_byte_by_byte_scan_at_every_length() {
                 ] {
                     let want = (from..to.min(len)).any(|i| line[i] == bytes[2]);
                     assert_eq!(m.any_in(2, from, to), want, "len {len} {from}..{to}");
+                    let want: Vec<usize> = (from..to.min(len))
+                        .filter(|&i| line[i] == bytes[2])
+                        .collect();
+                    let got: Vec<usize> = m.positions(2, from, to).collect();
+                    assert_eq!(got, want, "len {len} {from}..{to}");
                 }
             }
         }

@@ -140,15 +140,15 @@ impl<'a> Fields<'a> {
             return (Cow::Borrowed(self.get(URL)), false);
         }
         let text = self.get(URL);
-        let bytes = self.line.as_bytes();
-        let mut from = a;
-        while let Some(at) = masks.next(AMP, from).filter(|&at| at < b) {
-            if !bytes[at..b].starts_with(b"&amp;") {
-                return (decode(text), false);
-            }
-            from = at + 5;
+        let field = &self.line.as_bytes()[..b];
+        if masks
+            .positions(AMP, a, b)
+            .all(|at| field.get(at + 1..at + 5) == Some(b"amp;"))
+        {
+            (Cow::Borrowed(text), true)
+        } else {
+            (decode(text), false)
         }
-        (Cow::Borrowed(text), true)
     }
 
     /// Field `i` HTML-decoded ([`decode`]), told by `masks` (filled for this line) whether it
@@ -528,11 +528,9 @@ impl LineParser for Parser {
         let request_id = f.get(13);
         // Request ids that were masked (`xxxxxxxx-…`) cannot identify a record, so only real
         // GUIDs take part in duplicate detection.
-        let record_key = match (
-            guid::parse(request_id, guid::Case::Any),
-            trimmed(f.get(14)).parse::<u32>(),
-        ) {
-            (Some(g), Ok(n)) => {
+        let request_guid = guid::parse_noting_case(request_id);
+        let record_key = match (request_guid, trimmed(f.get(14)).parse::<u32>()) {
+            (Some((g, _)), Ok(n)) => {
                 let h = key_hash(g, n);
                 self.seen.prefetch(h);
                 Some((h, g, n))
@@ -649,6 +647,7 @@ impl LineParser for Parser {
             response_type,
             client_request_id: f.decoded(29, &self.masks),
             request_id: Cow::Borrowed(request_id),
+            request_guid: request_guid.and_then(|(g, lower)| lower.then_some(g)),
             e2e_ms: parse_ms(f.get(5)),
             server_ms: parse_ms(f.get(6)),
             auth,

@@ -503,7 +503,14 @@ impl Dataset {
                 [self.intern_redacted(&raw.client_request_id).0 as u64, 0]
             }
         };
-        let rid = match pack_guid(&raw.request_id) {
+        debug_assert!(raw
+            .request_guid
+            .is_none_or(|g| guid::parse(&raw.request_id, guid::Case::Lower) == Some(g)));
+        let rid = match raw
+            .request_guid
+            .map(|v| [(v >> 64) as u64, v as u64])
+            .or_else(|| pack_guid(&raw.request_id))
+        {
             Some(g) => g,
             None => {
                 flags |= FLAG_RID_SYM;
@@ -676,6 +683,53 @@ impl Dataset {
 /// a stable `sort_by_key` gives, at a fraction of its cost on a large table: the small keys are
 /// sorted (with the position as the last key, so an unstable sort is exact), then the 92-byte
 /// records are moved once each, cycle by cycle, instead of at every merge.
+/// Sorts `keys`, which are usually nearly in order already: a log is written as time goes, with
+/// a few rows late (a server log's request that ran long, interleaved threads). The keys that
+/// keep the order so far stay where they are (moved down in place), the others are set apart,
+/// sorted, and merged back in from the end; a general sort when too many are out of order.
+/// The result is exactly `sort_unstable`'s for distinct keys, at a fraction of the work on a
+/// large log (the general sort was about a tenth of a `$logs` ingest).
+fn sort_mostly_ordered<T: Ord + Copy>(keys: &mut [T]) {
+    let mut late = Vec::new();
+    let mut kept = 0;
+    for i in 0..keys.len() {
+        let k = keys[i];
+        if kept > 0 && k < keys[kept - 1] {
+            late.push(k);
+            if late.len() > keys.len() / 8 + 64 {
+                // Not a nearly ordered log: the keys read so far are the kept ones then the
+                // late ones, exactly `..=i`.
+                keys[kept..=i].copy_from_slice(&late);
+                keys.sort_unstable();
+                return;
+            }
+        } else {
+            keys[kept] = k;
+            kept += 1;
+        }
+    }
+    if late.is_empty() {
+        return;
+    }
+    late.sort_unstable();
+    // Merge from the end: the free places are after the kept keys, so nothing unread is
+    // overwritten.
+    let mut k = kept;
+    let mut l = late.len();
+    for out in (0..keys.len()).rev() {
+        if l == 0 {
+            break;
+        }
+        if k > 0 && keys[k - 1] > late[l - 1] {
+            keys[out] = keys[k - 1];
+            k -= 1;
+        } else {
+            keys[out] = late[l - 1];
+            l -= 1;
+        }
+    }
+}
+
 fn sort_events(events: &mut [Event]) {
     let mut keys: Vec<(i64, u64, u32)> = events
         .iter()
@@ -688,7 +742,7 @@ fn sort_events(events: &mut [Event]) {
             )
         })
         .collect();
-    keys.sort_unstable();
+    sort_mostly_ordered(&mut keys);
     // `from[i]`: where the event that belongs at `i` is now; `u32::MAX` once `i` is filled.
     let mut from: Vec<u32> = keys.into_iter().map(|(_, _, i)| i).collect();
     for start in 0..events.len() {
@@ -971,6 +1025,36 @@ mod tests {
             sort_events(&mut got);
             let order = |v: &[Event]| v.iter().map(|e| e.offset).collect::<Vec<_>>();
             assert_eq!(order(&got), order(&want), "{n} events");
+        }
+    }
+
+    #[test]
+    fn the_mostly_ordered_sort_equals_the_general_sort() {
+        let mut st = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            st
+        };
+        for round in 0..400 {
+            let n = (next() % 3000) as usize;
+            // From sorted with a few rows late or early, to shuffled (the general sort's path).
+            let displaced = [0, 1, 3, 10, 30, 100][round % 6];
+            let mut keys: Vec<(i64, u32)> = (0..n)
+                .map(|i| {
+                    let jitter = if next() % 100 < displaced {
+                        (next() % 1000) as i64 - 500
+                    } else {
+                        0
+                    };
+                    (i as i64 * 2 + jitter, i as u32)
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            sort_mostly_ordered(&mut keys);
+            assert_eq!(keys, want, "round {round}, {n} keys");
         }
     }
 

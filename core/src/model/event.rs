@@ -463,6 +463,10 @@ pub struct RawEvent<'a> {
     pub response_type: ResponseType,
     pub client_request_id: Cow<'a, str>,
     pub request_id: Cow<'a, str>,
+    /// `request_id` as a number when the parser has already read it as a lower-case GUID
+    /// (`guid::parse(request_id, Case::Lower)`), so that the sink need not read it again; `None`
+    /// leaves the reading to the sink.
+    pub request_guid: Option<u128>,
     pub e2e_ms: Option<f32>,
     pub server_ms: Option<f32>,
     pub auth: AuthKind,

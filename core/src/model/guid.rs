@@ -18,6 +18,12 @@ pub enum Case {
 /// words of eight and checked and converted with word arithmetic (`hex8`) rather than one
 /// table lookup per digit.
 pub fn parse(s: &str, case: Case) -> Option<u128> {
+    parse_noting_case(s).and_then(|(v, lower)| (lower || case == Case::Any).then_some(v))
+}
+
+/// [`parse`] in either case, also telling whether the text is the lower-case form (the one
+/// [`Case::Lower`] accepts): one reading where a caller needs both answers.
+pub fn parse_noting_case(s: &str) -> Option<(u128, bool)> {
     let b = s.as_bytes();
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
@@ -43,7 +49,7 @@ pub fn parse(s: &str, case: Case) -> Option<u128> {
         bad |= b;
         upper |= u;
     }
-    (bad == 0 && (case == Case::Any || upper == 0)).then_some(v)
+    (bad == 0).then_some((v, upper == 0))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -128,6 +134,9 @@ mod tests {
                 for case in [Case::Lower, Case::Any] {
                     assert_eq!(parse(s, case), reference(s, case), "{s} {case:?}");
                 }
+                let noted =
+                    reference(s, Case::Any).map(|v| (v, reference(s, Case::Lower).is_some()));
+                assert_eq!(parse_noting_case(s), noted, "{s}");
             }
         }
         // Random GUIDs with random letter case.

@@ -180,11 +180,10 @@ fn parse_iso_utc(b: &[u8]) -> Option<Timestamp> {
     }
     // Digit values (bytes less '0'); bytes 0-3, 5-6, 8-9, 11-12, 14-15 and 17-18 must be digits.
     let d: [u8; 19] = std::array::from_fn(|i| b[i].wrapping_sub(b'0'));
-    if [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-        .iter()
-        .any(|&i| d[i] >= 10)
-    {
-        return None;
+    for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] {
+        if d[i] >= 10 {
+            return None;
+        }
     }
     let two = |i: usize| u32::from(d[i]) * 10 + u32::from(d[i + 1]);
     let year = two(0) * 100 + two(2);

@@ -102,6 +102,15 @@ impl<'a> Fields<'a> {
         self.count += 1;
     }
 
+    /// Where field `i` is, if the line has it.
+    #[inline]
+    fn span(&self, i: usize) -> Option<(usize, usize)> {
+        match self.spans.get(i) {
+            Some(&(a, b)) if i < self.count => Some((a as usize, b as usize)),
+            _ => None,
+        }
+    }
+
     /// Forgets the fields pushed so far (to split the line again another way).
     fn clear(&mut self) {
         self.count = 0;
@@ -110,9 +119,8 @@ impl<'a> Fields<'a> {
     /// Field `i` (0-based), empty when the line has fewer.
     #[inline]
     fn get(&self, i: usize) -> &'a str {
-        match self.spans.get(i) {
-            Some(&(a, b)) if i < self.count => {
-                let (a, b) = (a as usize, b as usize);
+        match self.span(i) {
+            Some((a, b)) => {
                 // Both splitters put every bound at an ASCII byte (`"`, `;`) or at an end of the
                 // line, with `a <= b`; tests compare them with a reference on random lines that
                 // hold multi-byte characters everywhere.
@@ -132,10 +140,9 @@ impl<'a> Fields<'a> {
     /// only entity is `&amp;` (the usual query), else decoded.
     fn url(&self, masks: &ByteMasks) -> (Cow<'a, str>, bool) {
         const URL: usize = 11;
-        let Some(&(a, b)) = self.spans.get(URL).filter(|_| URL < self.count) else {
+        let Some((a, b)) = self.span(URL) else {
             return (Cow::Borrowed(""), false);
         };
-        let (a, b) = (a as usize, b as usize);
         if !masks.any_in(AMP, a, b) {
             return (Cow::Borrowed(self.get(URL)), false);
         }
@@ -154,10 +161,8 @@ impl<'a> Fields<'a> {
     /// Field `i` HTML-decoded ([`decode`]), told by `masks` (filled for this line) whether it
     /// has an `&` at all: most fields have none, and are then borrowed without a search.
     fn decoded(&self, i: usize, masks: &ByteMasks) -> Cow<'a, str> {
-        match self.spans.get(i) {
-            Some(&(a, b)) if i < self.count && masks.any_in(AMP, a as usize, b as usize) => {
-                decode(self.get(i))
-            }
+        match self.span(i) {
+            Some((a, b)) if masks.any_in(AMP, a, b) => decode(self.get(i)),
             _ => Cow::Borrowed(self.get(i)),
         }
     }
@@ -211,13 +216,19 @@ fn split_well_formed(masks: &ByteMasks, out: &mut Fields<'_>) -> bool {
     let b = out.line.as_bytes();
     let len = b.len();
     let words = masks.words();
-    let push = |out: &mut Fields<'_>, a: usize, e: usize| {
-        // A field that starts with `"` is quoted, and its closing quote is its last byte.
-        if a < e && b[a] == b'"' {
-            out.push(a + 1, e - 1);
-        } else {
-            out.push(a, e);
+    // The field count is kept in a local, and stored once at the end: kept in `out`, it went
+    // to memory and back for every field.
+    let spans = &mut out.spans;
+    let mut count = 0usize;
+    let mut push = |count: &mut usize, a: usize, e: usize| {
+        if let Some(slot) = spans.get_mut(*count) {
+            // A field that starts with `"` is quoted, and its closing quote is its last byte
+            // (on a line of this shape a quote at a field's start always opens it, and an empty
+            // field starts at a `;` or the end).
+            let q = usize::from(b.get(a) == Some(&b'"'));
+            *slot = ((a + q) as u32, (e - q) as u32);
         }
+        *count += 1;
     };
     let mut start = 0usize;
     let mut inside_carry = 0u64; // all ones when the previous word ended inside quotes
@@ -245,14 +256,15 @@ fn split_well_formed(masks: &ByteMasks, out: &mut Fields<'_>) -> bool {
         while seps != 0 {
             let s = k * 64 + seps.trailing_zeros() as usize;
             seps &= seps - 1;
-            push(out, start, s);
+            push(&mut count, start, s);
             start = s + 1;
         }
     }
     if inside_carry != 0 {
         return false;
     }
-    push(out, start, len);
+    push(&mut count, start, len);
+    out.count = count;
     true
 }
 

@@ -90,8 +90,9 @@ fn read4(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes(b[i..i + 4].try_into().expect("four bytes"))
 }
 
-/// `a == b`, with strings of 4 to 16 bytes compared as two words each rather than through a
-/// call to `memcmp` (most of the strings the interner compares per row).
+/// `a == b`, with strings of 4 to 32 bytes compared as words rather than through a call to
+/// `memcmp` (most of the strings the interner compares per row): besides its own cost, the call
+/// made the probe loop keep its state on the stack.
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -99,10 +100,22 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     match n {
+        17..=32 => {
+            read8(a, 0) == read8(b, 0)
+                && read8(a, 8) == read8(b, 8)
+                && read8(a, n - 16) == read8(b, n - 16)
+                && read8(a, n - 8) == read8(b, n - 8)
+        }
         8..=16 => read8(a, 0) == read8(b, 0) && read8(a, n - 8) == read8(b, n - 8),
         4..=7 => read4(a, 0) == read4(b, 0) && read4(a, n - 4) == read4(b, n - 4),
-        _ => a == b,
+        _ => same_long_bytes(a, b),
     }
+}
+
+/// [`same_bytes`] for the other lengths, kept out of line.
+#[inline(never)]
+fn same_long_bytes(a: &[u8], b: &[u8]) -> bool {
+    a == b
 }
 
 /// splitmix64's finaliser: every output bit depends on every input bit.
@@ -183,6 +196,7 @@ impl Interner {
 
     /// `Ok(sym)` when present; otherwise `Err(Some(slot))`, the empty slot where it belongs, or
     /// `Err(None)` when the table has not been allocated yet.
+    #[inline(always)]
     fn probe(&self, h: u32, s: &str) -> Result<Sym, Option<usize>> {
         if self.table.is_empty() {
             return Err(None);
@@ -299,7 +313,7 @@ mod tests {
         assert_ne!(hash_str("a"), hash_str("a\0"));
         // Every length up to 40 (the short forms and the long one with its overlapping tail):
         // changing any one byte changes the hash, and the word comparison agrees with `==`.
-        for n in 0..40usize {
+        for n in 0..70usize {
             let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
             for i in 0..n {
                 let mut other = base.clone();

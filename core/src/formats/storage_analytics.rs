@@ -75,10 +75,15 @@ fn looks_like_record(line: &str) -> bool {
 
 /// The fields of one line: where each is (the text is sliced only for the fields read, about
 /// half of them).
+///
+/// Only where each field ends is recorded (its `;`, or the end of the line): a field starts
+/// right after the previous one's end, and its quotes are taken off when it is read. Recording
+/// one number per field is what keeps the splitters' inner loops short, and only about half of
+/// the fields are ever read.
 struct Fields<'a> {
     line: &'a str,
-    /// (start, end) byte offsets of each field, at ASCII bytes or the line's ends.
-    spans: [(u32, u32); MAX_FIELDS],
+    /// Byte offset where each field ends: at a `;` or at the line's end.
+    ends: [u32; MAX_FIELDS],
     /// Number of fields on the line (may exceed [`MAX_FIELDS`]).
     count: usize,
 }
@@ -87,27 +92,42 @@ impl<'a> Fields<'a> {
     fn new(line: &'a str) -> Fields<'a> {
         Fields {
             line,
-            spans: [(0, 0); MAX_FIELDS],
+            ends: [0; MAX_FIELDS],
             count: 0,
         }
     }
 
-    /// Records the next field, at `start..end` of the line (beyond [`MAX_FIELDS`] it is only
-    /// counted).
-    fn push(&mut self, start: usize, end: usize) {
-        if let Some(slot) = self.spans.get_mut(self.count) {
+    /// Records the next field, which ends at `end` (a `;` or the line's end) and starts right
+    /// after the previous one; beyond [`MAX_FIELDS`] it is only counted.
+    #[inline]
+    fn push(&mut self, end: usize) {
+        if let Some(slot) = self.ends.get_mut(self.count) {
             // `Parser::line` refuses lines of 4 GiB or more; detection samples are 64 KiB.
-            *slot = (start as u32, end as u32);
+            *slot = end as u32;
         }
         self.count += 1;
     }
 
-    /// Where field `i` is, if the line has it.
+    /// Where field `i`'s text is, if the line has it: between the previous field's `;` (or the
+    /// line's start) and its own end, less the quotes of a quoted field. A field is quoted when
+    /// it starts with `"`; its closing quote is its last byte when it has one (a quote left open
+    /// at the end of the line has none).
     #[inline]
     fn span(&self, i: usize) -> Option<(usize, usize)> {
-        match self.spans.get(i) {
-            Some(&(a, b)) if i < self.count => Some((a as usize, b as usize)),
-            _ => None,
+        if i >= self.count {
+            return None;
+        }
+        let e = *self.ends.get(i)? as usize;
+        let a = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize + 1,
+        };
+        let b = self.line.as_bytes();
+        if a < e && b[a] == b'"' {
+            let closed = e >= a + 2 && b[e - 1] == b'"';
+            Some((a + 1, e - usize::from(closed)))
+        } else {
+            Some((a, e))
         }
     }
 
@@ -119,21 +139,20 @@ impl<'a> Fields<'a> {
     /// Field `i` (0-based), empty when the line has fewer.
     #[inline]
     fn get(&self, i: usize) -> &'a str {
-        match self.span(i) {
-            Some((a, b)) => {
-                // Both splitters put every bound at an ASCII byte (`"`, `;`) or at an end of the
-                // line, with `a <= b`; tests compare them with a reference on random lines that
-                // hold multi-byte characters everywhere.
-                debug_assert!(
-                    a <= b && self.line.is_char_boundary(a) && self.line.is_char_boundary(b)
-                );
-                // SAFETY: as above, `a..b` is in the line and on char boundaries. Checking it
-                // again for each of the ~20 fields read per row was a measurable part of a
-                // `$logs` ingest.
-                unsafe { self.line.get_unchecked(a..b) }
-            }
-            _ => "",
-        }
+        self.span(i).map_or("", |span| self.text(span))
+    }
+
+    /// The text at a span from [`Fields::span`].
+    #[inline]
+    fn text(&self, (a, b): (usize, usize)) -> &'a str {
+        // Both splitters end every field at a `;` or the end of the line, and `span` moves a
+        // bound only past a `"`, so every bound is at an ASCII byte or an end of the line, with
+        // `a <= b`; tests compare the splitters with a reference on random lines that hold
+        // multi-byte characters everywhere.
+        debug_assert!(a <= b && self.line.is_char_boundary(a) && self.line.is_char_boundary(b));
+        // SAFETY: as above, `a..b` is in the line and on char boundaries. Checking it again for
+        // each of the ~20 fields read per row was a measurable part of a `$logs` ingest.
+        unsafe { self.line.get_unchecked(a..b) }
     }
 
     /// The request URL (field 12), as [`RawEvent::url`] takes it: as written, flagged, when its
@@ -143,10 +162,10 @@ impl<'a> Fields<'a> {
         let Some((a, b)) = self.span(URL) else {
             return (Cow::Borrowed(""), false);
         };
+        let text = self.text((a, b));
         if !masks.any_in(AMP, a, b) {
-            return (Cow::Borrowed(self.get(URL)), false);
+            return (Cow::Borrowed(text), false);
         }
-        let text = self.get(URL);
         let field = &self.line.as_bytes()[..b];
         if masks
             .positions(AMP, a, b)
@@ -162,8 +181,9 @@ impl<'a> Fields<'a> {
     /// has an `&` at all: most fields have none, and are then borrowed without a search.
     fn decoded(&self, i: usize, masks: &ByteMasks) -> Cow<'a, str> {
         match self.span(i) {
-            Some((a, b)) if masks.any_in(AMP, a, b) => decode(self.get(i)),
-            _ => Cow::Borrowed(self.get(i)),
+            Some((a, b)) if masks.any_in(AMP, a, b) => decode(self.text((a, b))),
+            Some(span) => Cow::Borrowed(self.text(span)),
+            None => Cow::Borrowed(""),
         }
     }
 }
@@ -218,19 +238,14 @@ fn split_well_formed(masks: &ByteMasks, out: &mut Fields<'_>) -> bool {
     let words = masks.words();
     // The field count is kept in a local, and stored once at the end: kept in `out`, it went
     // to memory and back for every field.
-    let spans = &mut out.spans;
+    let ends = &mut out.ends;
     let mut count = 0usize;
-    let mut push = |count: &mut usize, a: usize, e: usize| {
-        if let Some(slot) = spans.get_mut(*count) {
-            // A field that starts with `"` is quoted, and its closing quote is its last byte
-            // (on a line of this shape a quote at a field's start always opens it, and an empty
-            // field starts at a `;` or the end).
-            let q = usize::from(b.get(a) == Some(&b'"'));
-            *slot = ((a + q) as u32, (e - q) as u32);
+    let mut push = |count: &mut usize, e: usize| {
+        if let Some(slot) = ends.get_mut(*count) {
+            *slot = e as u32;
         }
         *count += 1;
     };
-    let mut start = 0usize;
     let mut inside_carry = 0u64; // all ones when the previous word ended inside quotes
     let mut prev_semi_top = 1u64; // the line's start counts as a `;` before it
     for (k, w) in words.iter().enumerate() {
@@ -254,16 +269,14 @@ fn split_well_formed(masks: &ByteMasks, out: &mut Fields<'_>) -> bool {
         }
         let mut seps = w[SEMI] & !inside;
         while seps != 0 {
-            let s = k * 64 + seps.trailing_zeros() as usize;
+            push(&mut count, k * 64 + seps.trailing_zeros() as usize);
             seps &= seps - 1;
-            push(&mut count, start, s);
-            start = s + 1;
         }
     }
     if inside_carry != 0 {
         return false;
     }
-    push(&mut count, start, len);
+    push(&mut count, len);
     out.count = count;
     true
 }
@@ -290,18 +303,18 @@ fn split_any(masks: &ByteMasks, out: &mut Fields<'_>) {
                 }
             }
         };
-        let (span, next) = match end {
-            Some(s) if quoted => ((i + 1, s - 1), Some(s)),
-            Some(s) => ((i, s), Some(s)),
-            None if quoted && len >= i + 2 && b[len - 1] == b'"' => ((i + 1, len - 1), None),
-            None if quoted => ((i + 1, len), None),
-            None => ((i, len), None),
-        };
-        out.push(span.0, span.1);
-        match next {
-            // `b[s]` is the `;` separator; a trailing one announces one more (empty) field.
-            Some(s) => i = s + 1,
-            None => break,
+        // A quoted field that closes ends at `";`, so its last byte is its closing quote, as
+        // `Fields::span` expects; one left open runs to the end of the line.
+        match end {
+            Some(s) => {
+                out.push(s);
+                // `b[s]` is the `;` separator; a trailing one announces one more (empty) field.
+                i = s + 1;
+            }
+            None => {
+                out.push(len);
+                break;
+            }
         }
     }
 }

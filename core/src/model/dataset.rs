@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::event::{presence_flag, FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
 use super::guid;
-use super::interner::{hash_str, mix};
+use super::interner::{hash_str, mix, same_bytes};
 use super::{
     Event, EventSink, Field, Interner, RawEvent, Service, SourceKind, Sources, Sym, Timestamp,
 };
@@ -320,7 +320,7 @@ impl Dataset {
         }
         let slot = qh as usize & (SAS_BY_QUERY - 1);
         let (seen_h, seen_q, found) = &self.sas_by_query[slot];
-        if *seen_h == qh && seen_q == query {
+        if *seen_h == qh && same_bytes(seen_q.as_bytes(), query.as_bytes()) {
             return *found;
         }
         let found = self.sas_of_query(url, query);

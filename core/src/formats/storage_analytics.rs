@@ -18,8 +18,8 @@
 //! line's `;`, `"` and `&` bytes ([`ByteMasks`]). On a usual line (every quote opens or closes a
 //! field, no `&` outside quotes) the separators are the `;` bits outside the quoted bytes, which a
 //! prefix XOR of the quote bits marks; other lines are split field by field with the rules above.
-//! Each field's offsets go into a fixed array; text is sliced only for the fields read, and copied
-//! only where decoding changes it (the `&` mask says which fields have nothing to decode).
+//! Where each field ends goes into a fixed array; text is sliced only for the fields read, and
+//! copied only where decoding changes it (the `&` mask says which fields have nothing to decode).
 
 use std::borrow::Cow;
 
@@ -73,13 +73,10 @@ fn looks_like_record(line: &str) -> bool {
     f.count >= V1_FIELDS && version(f.get(0)).is_some() && Timestamp::parse(f.get(1)).is_some()
 }
 
-/// The fields of one line: where each is (the text is sliced only for the fields read, about
-/// half of them).
-///
-/// Only where each field ends is recorded (its `;`, or the end of the line): a field starts
-/// right after the previous one's end, and its quotes are taken off when it is read. Recording
-/// one number per field is what keeps the splitters' inner loops short, and only about half of
-/// the fields are ever read.
+/// The fields of one line, by where each ends (its `;`, or the end of the line): a field starts
+/// right after the previous one's end, and its quotes are taken off when it is read. One number
+/// per field keeps the splitters' inner loops short; the text is sliced only for the fields
+/// read, about half of them.
 struct Fields<'a> {
     line: &'a str,
     /// Byte offset where each field ends: at a `;` or at the line's end.
@@ -227,11 +224,11 @@ fn split<'a>(line: &'a str, masks: &mut ByteMasks) -> Fields<'a> {
 /// before a `;` (or the end of the line), and no `&` stands outside quotes, the quotes pair up in
 /// order and the separators are simply the `;` outside them: a prefix XOR of the quote bits marks
 /// the quoted bytes, and the fields are read off the remaining `;` bits, into `out` (new). False
-/// when the line is not like that (raw JSON in the 2.0 authorization field, an unquoted URL with `&amp;`, an
-/// unclosed quote): [`split_any`] then applies the rules field by field. Both give the same
+/// when the line is not like that (raw JSON in the 2.0 authorization field, an unquoted URL with
+/// `&amp;`, an unclosed quote): [`split_any`] then applies the rules field by field. Both give the same
 /// fields whenever this one answers (tests compare them with a byte-by-byte reference). The
-/// fields are written in place rather than returned: the array is 320 bytes, and moving it
-/// out of an `Option` cost a copy per row.
+/// fields are written in place rather than returned: moving the array out of an `Option` cost a
+/// copy per row.
 fn split_well_formed(masks: &ByteMasks, out: &mut Fields<'_>) -> bool {
     let b = out.line.as_bytes();
     let len = b.len();
@@ -285,8 +282,7 @@ fn split_well_formed(masks: &ByteMasks, out: &mut Fields<'_>) -> bool {
 fn split_any(masks: &ByteMasks, out: &mut Fields<'_>) {
     let b = out.line.as_bytes();
     let len = b.len();
-    // Every span bound below is at an ASCII byte (`"`, `;`) or at an end of the line, so the
-    // slices [`Fields::get`] takes fall on char boundaries.
+    // Every end recorded below is at a `;` or at the end of the line (see `Fields::text`).
     let mut i = 0;
     loop {
         let quoted = i < len && b[i] == b'"';

@@ -679,10 +679,6 @@ impl Dataset {
     }
 }
 
-/// Sorts events by (time, input, line), keeping the order of events equal in all three — what
-/// a stable `sort_by_key` gives, at a fraction of its cost on a large table: the small keys are
-/// sorted (with the position as the last key, so an unstable sort is exact), then the 92-byte
-/// records are moved once each, cycle by cycle, instead of at every merge.
 /// Sorts `keys`, which are usually nearly in order already: a log is written as time goes, with
 /// a few rows late (a server log's request that ran long, interleaved threads). The keys that
 /// keep the order so far stay where they are (moved down in place), the others are set apart,
@@ -730,6 +726,10 @@ fn sort_mostly_ordered<T: Ord + Copy>(keys: &mut [T]) {
     }
 }
 
+/// Sorts events by (time, input, line), keeping the order of events equal in all three — what
+/// a stable `sort_by_key` gives, at a fraction of its cost on a large table: the small keys are
+/// sorted (with the position as the last key, so an unstable sort is exact), then the 92-byte
+/// records are moved once each, cycle by cycle, instead of at every merge.
 fn sort_events(events: &mut [Event]) {
     let mut keys: Vec<(i64, u64, u32)> = events
         .iter()

@@ -309,7 +309,7 @@ mod tests {
     fn hash_depends_on_every_byte() {
         assert_ne!(hash_str("abcdefgh1"), hash_str("abcdefgh2"));
         assert_ne!(hash_str("a"), hash_str("a\0"));
-        // Every length up to 40 (the short forms and the long one with its overlapping tail):
+        // Every length up to 70 (the short forms and the long one with its overlapping tail):
         // changing any one byte changes the hash, and the word comparison agrees with `==`.
         for n in 0..70usize {
             let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();

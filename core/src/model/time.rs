@@ -163,6 +163,14 @@ fn num(b: &[u8]) -> Option<u32> {
     Some(b.iter().fold(0u32, |a, c| a * 10 + (c - b'0') as u32))
 }
 
+/// Fraction-of-second digits (ASCII digits, at least one) as microseconds: digits past the
+/// sixth are dropped (.NET writes seven, 100 ns ticks), missing ones count as 0.
+fn micros_of(frac: &[u8]) -> u32 {
+    (0..6).fold(0, |us, k| {
+        us * 10 + frac.get(k).map_or(0, |c| u32::from(c - b'0'))
+    })
+}
+
 /// The shape large logs write on every row, `2024-03-05T10:15:30Z` with or without a `.` and
 /// fraction digits, read without the general parser's trims and searches; `None` for anything
 /// else (the general parser then decides, with the same result for this shape).
@@ -193,10 +201,7 @@ fn parse_iso_utc(b: &[u8]) -> Option<Timestamp> {
         if b[19] != b'.' || frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        // Microseconds kept, as the general parser keeps them.
-        for k in 0..6 {
-            micros = micros * 10 + frac.get(k).map_or(0, |c| u32::from(c - b'0'));
-        }
+        micros = micros_of(frac);
     }
     Timestamp::from_civil(
         i64::from(year),
@@ -241,12 +246,7 @@ fn parse_iso(s: &str) -> Option<Timestamp> {
             if frac.is_empty() {
                 return None;
             }
-            // Keep microseconds; .NET writes 7 digits (100 ns ticks).
-            let mut us = 0u32;
-            for k in 0..6 {
-                us = us * 10 + frac.get(k).map_or(0, |c| (c - b'0') as u32);
-            }
-            micros = us;
+            micros = micros_of(frac);
         }
     }
     let mut offset_secs: i64 = 0;

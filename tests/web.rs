@@ -193,3 +193,144 @@ async fn timeline_draws_bars_and_markers_and_a_marker_selects_its_range() {
         )]
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_search_box_keeps_unsubmitted_typing_when_an_answer_redraws_the_table() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use storage_doctor::components::requests::{RequestsProps, RequestsTable};
+    use storage_doctor::state::TableWindow;
+    use storage_doctor_core::report::table::{Facets, RowView, TableQuery};
+    use wasm_bindgen::JsCast;
+
+    let rows = |codes: &[&str]| {
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| RowView {
+                request: i as u32,
+                status: if c.is_empty() { 200 } else { 409 },
+                error_code: c.to_string(),
+                ..RowView::default()
+            })
+            .collect::<Vec<_>>()
+    };
+    let window = |query: TableQuery, codes: &[&str]| TableWindow {
+        query,
+        total: codes.len() as u32,
+        start: 0,
+        rows: rows(codes),
+        stale: false,
+    };
+    let asked: Rc<RefCell<Vec<TableQuery>>> = Rc::default();
+    let sink = asked.clone();
+    let props = |w: TableWindow, sink: Rc<RefCell<Vec<TableQuery>>>| RequestsProps {
+        window: w,
+        facets: Facets {
+            status_classes: vec![(2, 2), (4, 1)],
+            ..Facets::default()
+        },
+        local_time: false,
+        on_query: yew::Callback::from(move |(q, _, _): (TableQuery, u32, u32)| {
+            sink.borrow_mut().push(q)
+        }),
+        on_open: yew::Callback::noop(),
+    };
+    let root = output();
+    let mut handle = yew::Renderer::<RequestsTable>::with_root_and_props(
+        root.clone(),
+        props(
+            window(TableQuery::default(), &["", "", "ContainerAlreadyExists"]),
+            sink.clone(),
+        ),
+    )
+    .render();
+    yew::scheduler::flush().await;
+    let input = || {
+        root.query_selector("#request-search")
+            .unwrap()
+            .unwrap()
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .unwrap()
+    };
+    let fire = |el: &web_sys::Element, kind: &str| {
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        let ev = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+        el.dispatch_event(&ev).unwrap();
+    };
+
+    // Typing, not yet submitted; then an answer to an earlier query redraws the table.
+    input().set_value("ContainerAlready");
+    fire(&input(), "input");
+    handle.update(props(
+        window(TableQuery::default(), &["", "ContainerAlreadyExists", ""]),
+        sink.clone(),
+    ));
+    yew::scheduler::flush().await;
+    assert_eq!(
+        input().value(),
+        "ContainerAlready",
+        "typing survives a redraw"
+    );
+
+    // A chip applies what the box shows.
+    let chip = root
+        .query_selector("[data-facet=\"status\"]")
+        .unwrap()
+        .unwrap();
+    fire(&chip, "click");
+    let last = asked.borrow().last().cloned().expect("a query was asked");
+    assert_eq!(last.search, "ContainerAlready");
+    assert_eq!(last.status_class, Some(2));
+
+    // Enter (change) submits the box's text.
+    input().set_value("ContainerAlreadyExists");
+    fire(&input(), "input");
+    fire(&input(), "change");
+    let last = asked.borrow().last().cloned().unwrap();
+    assert_eq!(last.search, "ContainerAlreadyExists");
+    let answered = TableQuery {
+        search: "ContainerAlreadyExists".into(),
+        ..TableQuery::default()
+    };
+    handle.update(props(
+        window(answered, &["ContainerAlreadyExists"]),
+        sink.clone(),
+    ));
+    yew::scheduler::flush().await;
+    assert_eq!(input().value(), "ContainerAlreadyExists");
+
+    // Clear filters empties the box as well.
+    let clear = root
+        .query_selector("[data-facet=\"clear\"]")
+        .unwrap()
+        .expect("a clear chip while a search is applied");
+    fire(&clear, "click");
+    yew::scheduler::flush().await;
+    assert_eq!(asked.borrow().last().unwrap(), &TableQuery::default());
+    assert_eq!(input().value(), "");
+
+    // A query set elsewhere (a failure-summary row) replaces the box's text.
+    input().set_value("abc");
+    fire(&input(), "input");
+    fire(&input(), "change");
+    let elsewhere = TableQuery {
+        status_class: Some(4),
+        ..TableQuery::default()
+    };
+    handle.update(props(
+        window(
+            TableQuery {
+                search: "abc".into(),
+                ..TableQuery::default()
+            },
+            &[],
+        ),
+        sink.clone(),
+    ));
+    yew::scheduler::flush().await;
+    handle.update(props(window(elsewhere, &["ContainerAlreadyExists"]), sink));
+    yew::scheduler::flush().await;
+    assert_eq!(input().value(), "");
+}

@@ -113,12 +113,38 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
         })
     };
 
+    // The search box holds what the user typed, not the answered query's text: Yew writes a
+    // controlled input's value back on every render, and the worker's answers re-render the
+    // table at any moment, so binding the box to `w.query.search` erased typing that had not been
+    // submitted yet whenever an answer arrived in between.
+    let typed = use_mut_ref(|| w.query.search.clone());
+    // The search text of the last query this table asked for: an answer with another search
+    // came from elsewhere (a row of the failure summary) and replaces what the box shows.
+    let asked = use_mut_ref(|| w.query.search.clone());
+    let redraw = use_force_update();
+    {
+        let (typed, asked, redraw) = (typed.clone(), asked.clone(), redraw.clone());
+        use_effect_with(w.query.search.clone(), move |search| {
+            if *asked.borrow() != *search {
+                *asked.borrow_mut() = search.clone();
+                *typed.borrow_mut() = search.clone();
+                redraw.force_update();
+            }
+        });
+    }
+
     // A new query starts at the top.
     let requery = {
         let on_query = props.on_query.clone();
         let scroll_top = scroll_top.clone();
         let scroller = scroller.clone();
+        let (typed, asked, redraw) = (typed.clone(), asked.clone(), redraw.clone());
         Callback::from(move |q: TableQuery| {
+            *asked.borrow_mut() = q.search.clone();
+            if *typed.borrow() != q.search {
+                *typed.borrow_mut() = q.search.clone();
+                redraw.force_update();
+            }
             scroll_top.set(0.0);
             if let Some(el) = scroller.cast::<Element>() {
                 el.set_scroll_top(0);
@@ -137,11 +163,14 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
         });
     }
 
+    // Sorting and the chips apply what the search box shows, submitted or not.
     let sort_by = |key: SortKey| {
         let requery = requery.clone();
         let q = w.query.clone();
+        let typed = typed.clone();
         Callback::from(move |_: MouseEvent| {
             let mut q = q.clone();
+            q.search = typed.borrow().clone();
             q.descending = if q.sort == key { !q.descending } else { false };
             q.sort = key;
             requery.emit(q);
@@ -175,14 +204,28 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
                 facet: &'static str| {
         let requery = requery.clone();
         let q = w.query.clone();
+        let typed = typed.clone();
         html! {
             <button class={classes!("chip", active.then_some("active"))} aria-pressed={active.to_string()} data-facet={facet}
-                onclick={Callback::from(move |_: MouseEvent| { let mut q = q.clone(); f(&mut q); requery.emit(q); })}>
+                onclick={Callback::from(move |_: MouseEvent| {
+                    let mut q = q.clone();
+                    q.search = typed.borrow().clone();
+                    f(&mut q);
+                    requery.emit(q);
+                })}>
                 { label }
             </button>
         }
     };
 
+    let on_typing = {
+        let typed = typed.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            *typed.borrow_mut() = input.value();
+        })
+    };
+    // Enter (or leaving the box) submits.
     let on_search = {
         let requery = requery.clone();
         let q = w.query.clone();
@@ -193,6 +236,7 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
             requery.emit(q);
         })
     };
+    let search_text = typed.borrow().clone();
 
     let q = &w.query;
     let rows_html = (first..(first + visible).min(w.total)).filter_map(|i| {
@@ -231,7 +275,7 @@ pub fn RequestsTable(props: &RequestsProps) -> Html {
                 <label class="search">
                     <span class="visually-hidden">{ "Search requests" }</span>
                     <input type="search" id="request-search" placeholder="Search resource, operation, error code, request id…"
-                        value={q.search.clone()} onchange={on_search} />
+                        value={search_text} oninput={on_typing} onchange={on_search} />
                 </label>
                 <div class="chips">
                     { for props.facets.status_classes.iter().map(|(c, n)| {

@@ -435,6 +435,9 @@ fn id_key(ds: &Dataset, key: Option<(bool, [u64; 2])>) -> Option<IdKey> {
     if !sym {
         return Some(IdKey::Guid(((bits[0] as u128) << 64) | bits[1] as u128));
     }
+    if bits[1] == crate::model::SYM_ID_NOT_GUID {
+        return Some(IdKey::Text(bits[0] as u32));
+    }
     let s = ds.str(Sym(bits[0] as u32));
     Some(
         match crate::model::guid::parse(s, crate::model::guid::Case::Any) {

@@ -551,3 +551,36 @@ fn request_groups_are_ordered_by_root_and_in_time_inside() {
     // Requests in dataset order: the first event of the first request comes first.
     assert!(c.requests[0].events[0] < c.requests[1].events[0]);
 }
+
+#[test]
+fn ingest_marks_text_ids_that_are_no_guid_so_joins_skip_their_text() {
+    let upper = "ABCDEF01-2345-4678-89AB-CDEF01234567";
+    let ds = server_rows(&[
+        "req-7",
+        upper,
+        "req-7",
+        "{abcdef01-2345-4678-89ab-cdef01234567}",
+    ]);
+    let kind = |i: usize| {
+        let (sym, bits) = ds.view(i).request_key().unwrap();
+        assert!(sym);
+        bits[1]
+    };
+    assert_eq!(kind(0), crate::model::SYM_ID_NOT_GUID);
+    assert_eq!(kind(1), 0, "a GUID in capitals is parsed when joined");
+    assert_eq!(
+        kind(3),
+        crate::model::SYM_ID_NOT_GUID,
+        "braces are not read as a GUID"
+    );
+    assert_eq!(
+        rid_of(&ds.view(1)),
+        Some(IdKey::Guid(0xabcdef01_2345_4678_89ab_cdef01234567))
+    );
+    let text = rid_of(&ds.view(0));
+    assert!(matches!(text, Some(IdKey::Text(_))));
+    assert_eq!(rid_of(&ds.view(2)), text);
+    let c = Correlation::build(&ds);
+    assert_eq!(c.request_of[0], c.request_of[2]);
+    assert_eq!(c.requests.len(), 3);
+}

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::event::{presence_flag, FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM};
+use super::event::{presence_flag, FLAG_CRID_SYM, FLAG_HAS_TIME, FLAG_RID_SYM, SYM_ID_NOT_GUID};
 use super::guid;
 use super::interner::{hash_str, mix, same_bytes};
 use super::{
@@ -150,6 +150,15 @@ fn split_port(s: &str) -> Option<(&str, u16)> {
 fn pack_guid(s: &str) -> Option<[u64; 2]> {
     let v = guid::parse(s, guid::Case::Lower)?;
     Some([(v >> 64) as u64, v as u64])
+}
+
+/// The second word of an id stored as a symbol: see [`SYM_ID_NOT_GUID`].
+fn sym_id_kind(s: &str) -> u64 {
+    if guid::parse(s, guid::Case::Any).is_some() {
+        0
+    } else {
+        SYM_ID_NOT_GUID
+    }
 }
 
 fn unpack_guid(p: [u64; 2]) -> String {
@@ -500,7 +509,10 @@ impl Dataset {
             Some(g) => g,
             None => {
                 flags |= FLAG_CRID_SYM;
-                [self.intern_redacted(&raw.client_request_id).0 as u64, 0]
+                [
+                    self.intern_redacted(&raw.client_request_id).0 as u64,
+                    sym_id_kind(&raw.client_request_id),
+                ]
             }
         };
         debug_assert!(raw
@@ -514,7 +526,10 @@ impl Dataset {
             Some(g) => g,
             None => {
                 flags |= FLAG_RID_SYM;
-                [self.strings.intern(&raw.request_id).0 as u64, 0]
+                [
+                    self.strings.intern(&raw.request_id).0 as u64,
+                    sym_id_kind(&raw.request_id),
+                ]
             }
         };
         let ev = Event {
@@ -981,6 +996,7 @@ mod tests {
             ..RawEvent::default()
                 .with(Field::Detail, "Signature did not match")
                 .with(Field::CorsFailure, "no-allow-origin")
+                .with(Field::StringToSign, "GET\n\n\n")
         });
         ds.sink(i)
             .event(RawEvent::default().with(Field::UserAgent, "agent/1.0"));
@@ -991,10 +1007,12 @@ mod tests {
         let with = merged.view(1);
         assert_eq!(with.extra(Field::Detail), Some("Signature did not match"));
         assert_eq!(with.extra(Field::CorsFailure), Some("no-allow-origin"));
+        assert_eq!(with.extra(Field::StringToSign), Some("GET\n\n\n"));
         assert_eq!(with.sas().and_then(|t| t.sp.as_deref()), Some("r"));
         let without = merged.view(2);
         assert_eq!(without.extra(Field::Detail), None);
         assert_eq!(without.extra(Field::CorsFailure), None);
+        assert_eq!(without.extra(Field::StringToSign), None);
         assert_eq!(without.sas_index(), None);
         assert_eq!(without.extra(Field::UserAgent), Some("agent/1.0"));
     }

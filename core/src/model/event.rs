@@ -530,6 +530,14 @@ pub struct Event {
     pub(crate) caller_port: u16,
 }
 
+/// In an id stored as a symbol (`FLAG_CRID_SYM`, `FLAG_RID_SYM`), the second word is this when
+/// ingest found that the text is no GUID in any case, and 0 when it is one written otherwise than
+/// in lower case (capitals, as some clients send them). Correlation joins a GUID in capitals with
+/// the same GUID stored as a number, so it must read and parse the text of the second kind; the
+/// first kind it joins by symbol without reading the text (a random read into the strings per
+/// row of a large log, when ingest had the text at hand anyway).
+pub(crate) const SYM_ID_NOT_GUID: u64 = 1;
+
 pub(crate) const FLAG_HAS_TIME: u8 = 1;
 pub(crate) const FLAG_CRID_SYM: u8 = 2;
 pub(crate) const FLAG_RID_SYM: u8 = 4;
@@ -541,6 +549,9 @@ pub(crate) const FLAG_HAS_CORS_FAILURE: u8 = 16;
 /// The extras hold a [`Field::Sas`]: five rules ask every row for its token (or its credentials),
 /// and rows signed with a key, a bearer token or nothing have none.
 pub(crate) const FLAG_HAS_SAS: u8 = 32;
+/// The extras hold a [`Field::StringToSign`]: `signature-mismatch` asks every successful row
+/// whether it was signed with a key, and only client traces of the legacy library write one.
+pub(crate) const FLAG_HAS_STRING_TO_SIGN: u8 = 64;
 
 /// The flag that records whether an event's extras hold `field`, for the fields rules ask every
 /// row for and few rows have; 0 for the others.
@@ -549,6 +560,7 @@ pub(crate) const fn presence_flag(field: Field) -> u8 {
         Field::Detail => FLAG_HAS_DETAIL,
         Field::CorsFailure => FLAG_HAS_CORS_FAILURE,
         Field::Sas => FLAG_HAS_SAS,
+        Field::StringToSign => FLAG_HAS_STRING_TO_SIGN,
         _ => 0,
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! storage-doctor-bench gen FORMAT OUT (--mb N | --requests N)
-//! storage-doctor-bench ingest FILE [--repeat N] [--threads N]
+//! storage-doctor-bench ingest FILE [--repeat N] [--diag-repeat N] [--threads N]
 //! storage-doctor-bench run -- COMMAND [ARGS...]
 //! ```
 //! Every command prints one line of `key=value` pairs on standard output.
@@ -77,10 +77,12 @@ fn gen_cmd(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Ingests the whole file `repeat` times (best time kept), then diagnoses it `repeat` times.
+/// Ingests the whole file `repeat` times (best time kept), then diagnoses it `--diag-repeat`
+/// times (default: `repeat`; a diagnosis is short, and comparing two builds of it on a shared
+/// machine needs more runs than the ingest).
 fn ingest_cmd(args: &[String]) -> Result<(), String> {
     let Some(path) = args.first() else {
-        return Err("ingest FILE [--repeat N] [--threads N]".into());
+        return Err("ingest FILE [--repeat N] [--diag-repeat N] [--threads N]".into());
     };
     let repeat: usize = arg(args, "--repeat")
         .map_or(Ok(3), str::parse)
@@ -138,7 +140,10 @@ fn ingest_cmd(args: &[String]) -> Result<(), String> {
     let diag_runs = if args.iter().any(|a| a == "--no-diag") {
         0
     } else {
-        repeat.max(1)
+        arg(args, "--diag-repeat")
+            .map_or(Ok(repeat), str::parse)
+            .map_err(|e| format!("--diag-repeat: {e}"))?
+            .max(1)
     };
     for _ in 0..diag_runs {
         let (w0, c0) = (Instant::now(), thread_cpu());

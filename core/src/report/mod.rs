@@ -98,7 +98,7 @@ impl Report {
                 })
                 .collect(),
             findings,
-            summary: summarize(ds, correlation),
+            summary: summarize(ds, correlation, cx.facts()),
         }
     }
 
@@ -107,7 +107,7 @@ impl Report {
     }
 }
 
-fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
+fn summarize(ds: &Dataset, c: &Correlation, facts: &[rules::RowFacts]) -> Summary {
     // Each input's first and last time were kept while it was read.
     let mut lo: Option<Timestamp> = None;
     let mut hi: Option<Timestamp> = None;
@@ -115,7 +115,7 @@ fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
         lo = Some(lo.map_or(a, |x| x.min(a)));
         hi = Some(hi.map_or(b, |x| x.max(b)));
     }
-    let (success_percent, adjusted_success_percent) = success_rates(ds);
+    let (success_percent, adjusted_success_percent) = success_rates(ds, facts);
     Summary {
         events: ds.events.len() as u64,
         requests: c.requests.len() as u64,
@@ -127,25 +127,25 @@ fn summarize(ds: &Dataset, c: &Correlation) -> Summary {
 }
 
 /// Success rate, and the rate once expected errors are set aside.
-fn success_rates(ds: &Dataset) -> (Option<f64>, Option<f64>) {
+fn success_rates(ds: &Dataset, facts: &[rules::RowFacts]) -> (Option<f64>, Option<f64>) {
     // Success rates come from the service's view when there is one (as PercentSuccess does);
     // otherwise from whatever observed responses.
     let has_server = ds.sources().contains(SourceKind::Server);
     let mut total = 0u64;
     let mut ok = 0u64;
     let mut expected = 0u64;
-    for v in ds.iter() {
-        let e = v.ev;
-        if e.status == 0 || (has_server && e.source != SourceKind::Server) {
+    // Counted from the rows' compact facts; only failures are read in full.
+    for (i, r) in facts.iter().enumerate() {
+        if r.status == 0 || (has_server && r.source != SourceKind::Server) {
             continue;
         }
-        if e.source == SourceKind::Metrics || e.source == SourceKind::Console {
+        if r.source == SourceKind::Metrics || r.source == SourceKind::Console {
             continue;
         }
         total += 1;
-        if e.status < 400 && e.status != 304 {
+        if r.status < 400 && r.status != 304 {
             ok += 1;
-        } else if expected_reason(&v).is_some() {
+        } else if expected_reason(&ds.view(i)).is_some() {
             expected += 1;
         }
     }

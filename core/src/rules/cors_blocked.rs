@@ -548,7 +548,10 @@ impl Rule for CorsBlocked {
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut groups: Vec<(Service, Vec<Seen>)> = Vec::new();
-        for v in cx.ds.iter() {
+        // `read` keeps rows with a CORS failure, or refused preflights (an error code, or a 403).
+        let maybe =
+            |r: super::RowFacts| r.has(Field::CorsFailure) || r.has_error_code() || r.status == 403;
+        for v in cx.rows_where(maybe) {
             let Some(s) = read(&v) else { continue };
             match groups.iter_mut().find(|(svc, _)| *svc == s.service) {
                 Some((_, g)) => g.push(s),

@@ -170,6 +170,64 @@ impl Finding {
     }
 }
 
+/// The few facts about a row that the walks over every row test first: four bytes a row, where
+/// reading the row itself means a whole event (92 bytes). A large log is walked by a dozen rules;
+/// from these, each reads only the rows it may keep. The tests are supersets of the rules' own
+/// first checks, which still run on the rows kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RowFacts {
+    pub status: u16,
+    pub source: crate::model::SourceKind,
+    /// The event's presence flags ([`crate::model::presence_flag`]) and [`RowFacts::ERROR_CODE`].
+    bits: u8,
+}
+
+impl RowFacts {
+    /// Not a presence flag of events (those are below it).
+    const ERROR_CODE: u8 = 128;
+
+    pub fn of(e: &crate::model::Event) -> RowFacts {
+        let presence = [
+            crate::model::Field::Detail,
+            crate::model::Field::CorsFailure,
+            crate::model::Field::Sas,
+            crate::model::Field::StringToSign,
+        ]
+        .iter()
+        .fold(0u8, |m, f| m | crate::model::presence_flag(*f));
+        debug_assert_eq!(presence & Self::ERROR_CODE, 0);
+        RowFacts {
+            status: e.status,
+            source: e.source,
+            bits: (e.flags & presence)
+                | if e.error_code.is_empty() {
+                    0
+                } else {
+                    Self::ERROR_CODE
+                },
+        }
+    }
+
+    /// Whether the row holds `field`; only for fields with a presence flag.
+    pub fn has(self, field: crate::model::Field) -> bool {
+        let flag = crate::model::presence_flag(field);
+        debug_assert!(flag != 0, "{field:?} has no presence flag");
+        self.bits & flag != 0
+    }
+
+    pub fn has_error_code(self) -> bool {
+        self.bits & Self::ERROR_CODE != 0
+    }
+
+    /// [`crate::model::Event::is_failure`].
+    pub fn is_failure(self) -> bool {
+        self.status >= 400 || (self.status == 0 && self.source == crate::model::SourceKind::Network)
+    }
+}
+
+/// (request, event) pairs, as `u32`.
+type AttemptList = Vec<(u32, u32)>;
+
 /// What every rule sees, and the indexes several rules share: each is built on first use and
 /// kept, so a log of millions of rows is walked once per index rather than once per rule.
 pub struct Context<'a> {
@@ -178,10 +236,14 @@ pub struct Context<'a> {
     activity: std::sync::OnceLock<ops_common::ContainerActivity>,
     history: std::sync::OnceLock<ops_common::History>,
     auth_failed: std::sync::OnceLock<Vec<usize>>,
-    /// (request, event) pairs, as `u32` (8 bytes a row: the lists are as long as the log).
-    primaries: std::sync::OnceLock<Vec<(u32, u32)>>,
-    unsuccessful: std::sync::OnceLock<Vec<(u32, u32)>>,
+    /// (request, event) pairs, as `u32` (8 bytes a row: the lists are as long as the log): every
+    /// attempt's primary, and the unsuccessful ones, built in one walk.
+    primaries: std::sync::OnceLock<(AttemptList, AttemptList)>,
     retried: std::sync::OnceLock<Vec<u32>>,
+    facts: std::sync::OnceLock<Vec<RowFacts>>,
+    /// Tests turn the facts' filter off to check that it never changes a finding.
+    #[cfg(test)]
+    keep_every_row: bool,
 }
 
 impl<'a> Context<'a> {
@@ -193,9 +255,35 @@ impl<'a> Context<'a> {
             history: std::sync::OnceLock::new(),
             auth_failed: std::sync::OnceLock::new(),
             primaries: std::sync::OnceLock::new(),
-            unsuccessful: std::sync::OnceLock::new(),
             retried: std::sync::OnceLock::new(),
+            facts: std::sync::OnceLock::new(),
+            #[cfg(test)]
+            keep_every_row: false,
         }
+    }
+
+    /// [`RowFacts`] of every event, in event order.
+    pub(crate) fn facts(&self) -> &[RowFacts] {
+        self.facts
+            .get_or_init(|| self.ds.events.iter().map(RowFacts::of).collect())
+    }
+
+    /// The events whose [`RowFacts`] pass `keep`, in event order.
+    pub(crate) fn rows_where(
+        &self,
+        keep: impl Fn(RowFacts) -> bool + 'a,
+    ) -> impl Iterator<Item = EventView<'a>> + '_ {
+        let ds = self.ds;
+        #[cfg(test)]
+        let keep = {
+            let all = self.keep_every_row;
+            move |f: RowFacts| all || keep(f)
+        };
+        self.facts()
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| keep(**f))
+            .map(move |(i, _)| ds.view(i))
     }
 
     /// Container-level requests per container (the container-create race test needs them).
@@ -208,19 +296,29 @@ impl<'a> Context<'a> {
     /// ([`crate::correlate::Request::primary`]), with its request index, in request order. A
     /// dozen rules walk it; building it once per rule cost more than their own checks.
     pub(crate) fn primaries(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.primaries
-            .get_or_init(|| {
-                let ds = self.ds;
-                let mut out = Vec::with_capacity(self.correlation.requests.len());
-                for (r, req) in self.correlation.requests.iter().enumerate() {
-                    for a in req.attempts() {
-                        out.push((r as u32, crate::correlate::Request::primary(ds, a)));
+        self.attempt_lists().0.iter().map(|&(r, i)| (r, i as usize))
+    }
+
+    /// [`Context::primaries`] and [`Context::unsuccessful_primaries`], from one walk: both
+    /// read every attempt's primary row, and a second walk over a large log cost as much as
+    /// the first.
+    fn attempt_lists(&self) -> &(AttemptList, AttemptList) {
+        self.primaries.get_or_init(|| {
+            let ds = self.ds;
+            let facts = self.facts();
+            let mut all = Vec::with_capacity(self.correlation.requests.len());
+            let mut unsuccessful = Vec::new();
+            for (r, req) in self.correlation.requests.iter().enumerate() {
+                for a in req.attempts() {
+                    let p = crate::correlate::Request::primary(ds, a);
+                    all.push((r as u32, p));
+                    if !(200..300).contains(&facts[p as usize].status) {
+                        unsuccessful.push((r as u32, p));
                     }
                 }
-                out
-            })
-            .iter()
-            .map(|&(r, i)| (r, i as usize))
+            }
+            (all, unsuccessful)
+        })
     }
 
     /// The attempts whose speaking observation ([`crate::correlate::Request::primary`]) did not
@@ -228,15 +326,7 @@ impl<'a> Context<'a> {
     /// lost responses) included. The rules about 404s, 409s, 412s, throttling and timeouts walk
     /// these — a few percent of a healthy log — instead of every attempt.
     pub(crate) fn unsuccessful_primaries(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.unsuccessful
-            .get_or_init(|| {
-                self.primaries()
-                    .filter(|&(_, i)| !(200..300).contains(&self.ds.events[i].status))
-                    .map(|(r, i)| (r, i as u32))
-                    .collect()
-            })
-            .iter()
-            .map(|&(r, i)| (r, i as usize))
+        self.attempt_lists().1.iter().map(|&(r, i)| (r, i as usize))
     }
 
     /// The requests with more than one attempt, in request order: the only ones that can hold a
@@ -273,13 +363,21 @@ impl<'a> Context<'a> {
         let ds = self.ds;
         self.auth_failed
             .get_or_init(|| {
-                (0..ds.events.len())
-                    .filter(|&i| {
-                        let v = ds.view(i);
-                        crate::knowledge::auth_failure::is_forbidden(&v)
-                            || crate::knowledge::auth_failure::classify(&v).is_some()
-                    })
-                    .collect()
+                use crate::model::{Field, SourceKind};
+                // A row with no detail and no error code is a problem to the classifier only
+                // as a 403 or as a server row with a SAS (its request-status class).
+                self.rows_where(|r| {
+                    matches!(r.status, 401 | 403)
+                        || r.has(Field::Detail)
+                        || r.has_error_code()
+                        || r.source == SourceKind::Server && r.has(Field::Sas)
+                })
+                .filter(|v| {
+                    crate::knowledge::auth_failure::is_forbidden(v)
+                        || crate::knowledge::auth_failure::classify(v).is_some()
+                })
+                .map(|v| v.index)
+                .collect()
             })
             .iter()
             .map(move |&i| ds.view(i))
@@ -335,3 +433,7 @@ pub fn run_all(cx: &Context<'_>) -> Vec<Finding> {
     out.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)));
     out
 }
+
+#[cfg(test)]
+#[path = "row_facts_tests.rs"]
+mod row_facts_tests;

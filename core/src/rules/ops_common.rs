@@ -368,6 +368,16 @@ impl ResourceKeys {
         k
     }
 
+    /// The id of `resource`'s key when that key already has one; adds none. Uploads mostly
+    /// name new objects: giving each its key cost a string and two map entries per row.
+    fn existing(&self, cx: &Context<'_>, resource: crate::model::Sym) -> Option<u32> {
+        if let Some(&k) = self.by_sym.get(&resource) {
+            return k;
+        }
+        let key = (self.key_of)(cx.ds.str(resource))?;
+        self.by_text.get(&key).copied()
+    }
+
     fn text(&self, k: u32) -> &str {
         &self.texts[k as usize]
     }
@@ -396,8 +406,8 @@ impl History {
         // the attempts; the time is read only for the few rows kept.
         let mut keys = ResourceKeys::new(|r| Some(r.trim_end_matches('/').to_string()));
         let mut deletes: Vec<Vec<(Timestamp, usize)>> = Vec::new();
-        // (key, event, whether it creates a container)
-        let mut created: Vec<(u32, usize, bool)> = Vec::new();
+        // (resource, event, whether it creates a container)
+        let mut created: Vec<(crate::model::Sym, usize, bool)> = Vec::new();
         let mut kinds = OpKinds::default();
         for (_, i) in cx.primaries() {
             let e = &cx.ds.events[i];
@@ -410,15 +420,20 @@ impl History {
                     push_at(&mut deletes, k, (t, i));
                 }
             } else if e.status == 201 || container_create {
-                if let Some(k) = keys.id(cx, e.resource) {
-                    created.push((k, i, container_create));
-                }
+                created.push((e.resource, i, container_create));
             }
         }
         // Creates matter only for names that were deleted and for containers; keeping every
         // uploaded blob's key would cost a map entry per upload in large logs.
         let mut creates: Vec<Vec<(Timestamp, usize)>> = Vec::new();
-        for (k, i, container_create) in created {
+        for (resource, i, container_create) in created {
+            // Every deleted name has its key by now; other names need none unless a container.
+            let k = if container_create {
+                keys.id(cx, resource)
+            } else {
+                keys.existing(cx, resource)
+            };
+            let Some(k) = k else { continue };
             let deleted = deletes.get(k as usize).is_some_and(|d| !d.is_empty());
             if !deleted && !container_create {
                 continue;

@@ -268,8 +268,9 @@ impl Rule for SasPermissionMissing {
         let mut services: Vec<Service> = Vec::new();
         // `judge` takes failing rows that carry a SAS; every row is still walked, in time order,
         // to note the last success on those rows' resources.
-        let candidates: Vec<usize> = (0..cx.ds.events.len())
-            .filter(|&i| cx.ds.events[i].is_failure() && cx.ds.view(i).sas_index().is_some())
+        let candidates: Vec<usize> = cx
+            .rows_where(|r| r.is_failure() && r.has(Field::Sas))
+            .map(|v| v.index)
             .collect();
         if candidates.is_empty() {
             return Vec::new();

@@ -41,7 +41,7 @@ impl Rule for SasShortLifetime {
         }
         // Events per token (index into the dataset's SAS table), in time order.
         let mut by_token: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-        for v in cx.ds.iter() {
+        for v in cx.rows_where(|r| r.has(crate::model::Field::Sas)) {
             if let Some(i) = v.sas_index() {
                 if maybe_short.get(i as usize) == Some(&true) {
                     by_token.entry(i).or_default().push(v.index);

@@ -79,7 +79,7 @@ impl Rule for SasVersionMismatch {
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut malformed_said = false;
         let mut reasons: Vec<String> = Vec::new();
-        for v in cx.ds.iter() {
+        for v in cx.rows_where(|r| r.is_failure() && r.has(Field::Sas)) {
             // The status first: it is in the record, while the token is looked up.
             if !v.ev.is_failure() {
                 continue;

@@ -80,6 +80,19 @@ fn server_side(v: &EventView<'_>) -> Option<Kind> {
     }
 }
 
+/// Whether [`server_side`] or [`client_side`] may take the row, from its facts alone.
+fn may_speak(r: super::RowFacts) -> bool {
+    r.source == SourceKind::Server
+        && matches!(
+            r.response_type,
+            ResponseType::ClientTimeoutError | ResponseType::NetworkError
+        )
+        || !matches!(r.source, SourceKind::Server | SourceKind::Metrics)
+            && matches!(r.status, 0 | 408)
+            && r.has(Field::Detail)
+            && !r.has(Field::CorsFailure)
+}
+
 impl Rule for ClientTimeoutOrNetwork {
     fn id(&self) -> &'static str {
         "client-timeout-or-network"
@@ -93,8 +106,22 @@ impl Rule for ClientTimeoutOrNetwork {
         let (mut timeouts, mut connections) = (0usize, 0usize);
         let mut server_rows = 0usize;
         let mut done_after_all = 0usize;
-        for req in &cx.correlation.requests {
+        // Only the requests with a row that `server_side` or `client_side` may take, in request
+        // order; an attempt without such a row is skipped below as before.
+        let mut requests: Vec<u32> = cx
+            .rows_where(may_speak)
+            .filter_map(|v| cx.correlation.request_of.get(v.index).copied())
+            .collect();
+        requests.sort_unstable();
+        requests.dedup();
+        for req in requests
+            .iter()
+            .map(|&r| &cx.correlation.requests[r as usize])
+        {
             for a in req.attempts() {
+                if !a.iter().any(|&i| cx.row_passes(i as usize, may_speak)) {
+                    continue;
+                }
                 let view = |i: &u32| cx.ds.view(*i as usize);
                 let server = a
                     .iter()

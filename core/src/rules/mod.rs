@@ -170,7 +170,7 @@ impl Finding {
     }
 }
 
-/// The few facts about a row that the walks over every row test first: four bytes a row, where
+/// The few facts about a row that the walks over every row test first: six bytes a row, where
 /// reading the row itself means a whole event (92 bytes). A large log is walked by a dozen rules;
 /// from these, each reads only the rows it may keep. The tests are supersets of the rules' own
 /// first checks, which still run on the rows kept.
@@ -178,6 +178,7 @@ impl Finding {
 pub(crate) struct RowFacts {
     pub status: u16,
     pub source: crate::model::SourceKind,
+    pub response_type: crate::model::ResponseType,
     /// The event's presence flags ([`crate::model::presence_flag`]) and [`RowFacts::ERROR_CODE`].
     bits: u8,
 }
@@ -199,6 +200,7 @@ impl RowFacts {
         RowFacts {
             status: e.status,
             source: e.source,
+            response_type: e.response_type,
             bits: (e.flags & presence)
                 | if e.error_code.is_empty() {
                     0
@@ -284,6 +286,15 @@ impl<'a> Context<'a> {
             .enumerate()
             .filter(move |(_, f)| keep(**f))
             .map(move |(i, _)| ds.view(i))
+    }
+
+    /// Whether event `i`'s facts pass `keep` (as [`Context::rows_where`] decides).
+    pub(crate) fn row_passes(&self, i: usize, keep: impl Fn(RowFacts) -> bool) -> bool {
+        #[cfg(test)]
+        if self.keep_every_row {
+            return true;
+        }
+        self.facts().get(i).is_some_and(|f| keep(*f))
     }
 
     /// Container-level requests per container (the container-create race test needs them).

@@ -35,8 +35,8 @@ fn datasets() -> Vec<(String, Dataset)> {
         out.push((name, one.finish()));
     }
     out.push(("all fixtures together".into(), all.finish()));
-    // Rows no fixture has: a server row whose request-status class alone says a SAS was not
-    // authorized (no error code, no detail, not a 403).
+    // Rows no fixture has: server rows whose request-status class alone says a SAS was not
+    // authorized (no error code, no detail, not a 403)…
     let mut ds = Dataset::new();
     let input = ds.add_input("blob.log", "test", 1.0);
     for status in [404, 200, 0] {
@@ -50,8 +50,21 @@ fn datasets() -> Vec<(String, Dataset)> {
             ..Default::default()
         });
     }
+    // A client that gave up with 408 and one whose connection broke: only their detail and
+    // status say so.
+    for (status, detail) in [(408, "Request Timeout"), (0, "connection reset by peer")] {
+        ds.sink(input).event(
+            crate::model::RawEvent {
+                source: SourceKind::Client,
+                status,
+                url: "https://a.blob.core.windows.net/c/b".into(),
+                ..Default::default()
+            }
+            .with(Field::Detail, detail),
+        );
+    }
     ds.finish();
-    out.push(("SAS authorization class alone".into(), ds));
+    out.push(("rows no fixture has".into(), ds));
     out
 }
 
@@ -64,6 +77,7 @@ fn a_rows_facts_say_what_its_event_says() {
         for (v, r) in ds.iter().zip(cx.facts()) {
             assert_eq!(r.status, v.ev.status, "{name}");
             assert_eq!(r.source, v.ev.source, "{name}");
+            assert_eq!(r.response_type, v.ev.response_type, "{name}");
             assert_eq!(r.is_failure(), v.ev.is_failure(), "{name}");
             assert_eq!(r.has_error_code(), !v.error_code().is_empty(), "{name}");
             for f in [

@@ -170,12 +170,13 @@ impl Finding {
     }
 }
 
-/// The few facts about a row that the walks over every row test first: six bytes a row, where
+/// The few facts about a row that the walks over every row test first: twelve bytes a row, where
 /// reading the row itself means a whole event (92 bytes). A large log is walked by a dozen rules;
 /// from these, each reads only the rows it may keep. The tests are supersets of the rules' own
 /// first checks, which still run on the rows kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RowFacts {
+    pub operation: crate::model::Sym,
     pub status: u16,
     pub source: crate::model::SourceKind,
     pub response_type: crate::model::ResponseType,
@@ -198,6 +199,7 @@ impl RowFacts {
         .fold(0u8, |m, f| m | crate::model::presence_flag(*f));
         debug_assert_eq!(presence & Self::ERROR_CODE, 0);
         RowFacts {
+            operation: e.operation,
             status: e.status,
             source: e.source,
             response_type: e.response_type,
@@ -376,12 +378,15 @@ impl<'a> Context<'a> {
             .get_or_init(|| {
                 use crate::model::{Field, SourceKind};
                 // A row with no detail and no error code is a problem to the classifier only
-                // as a 403 or as a server row with a SAS (its request-status class).
+                // as a 403 or as a server row with a SAS whose request-status class says
+                // authorization.
                 self.rows_where(|r| {
                     matches!(r.status, 401 | 403)
                         || r.has(Field::Detail)
                         || r.has_error_code()
-                        || r.source == SourceKind::Server && r.has(Field::Sas)
+                        || r.source == SourceKind::Server
+                            && r.response_type == crate::model::ResponseType::AuthorizationError
+                            && r.has(Field::Sas)
                 })
                 .filter(|v| {
                     crate::knowledge::auth_failure::is_forbidden(v)

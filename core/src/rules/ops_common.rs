@@ -181,6 +181,17 @@ impl OpKinds {
     const DELETE: u8 = 2;
     const CONTAINER_CREATE: u8 = 4;
 
+    /// [`OpKinds::of`] for event `i` when its operation is named and already known, from the
+    /// row's facts alone; `None` when the event itself must be read.
+    fn known(&self, facts: &[super::RowFacts], i: usize) -> Option<(bool, bool)> {
+        let op = facts.get(i)?.operation;
+        if op.is_empty() {
+            return None;
+        }
+        let slot = *self.0.get(op.0 as usize)?;
+        (slot != 0).then_some((slot & Self::DELETE != 0, slot & Self::CONTAINER_CREATE != 0))
+    }
+
     /// (is a delete, is a container create) for this row.
     fn of(&mut self, v: &EventView<'_>) -> (bool, bool) {
         let op = v.ev.operation;
@@ -409,12 +420,25 @@ impl History {
         // (resource, event, whether it creates a container)
         let mut created: Vec<(crate::model::Sym, usize, bool)> = Vec::new();
         let mut kinds = OpKinds::default();
+        let facts = cx.facts();
         for (_, i) in cx.primaries() {
-            let e = &cx.ds.events[i];
-            if !is_success(e.status) || e.resource.is_empty() {
+            // The row's facts answer for most rows: a failure, or an operation whose kind is
+            // known and that neither deletes nor creates.
+            if !is_success(facts[i].status) {
                 continue;
             }
-            let (delete, container_create) = kinds.of(&cx.ds.view(i));
+            let known = kinds.known(facts, i);
+            if known.is_some_and(|(d, c)| !d && !c) && facts[i].status != 201 {
+                continue;
+            }
+            let e = &cx.ds.events[i];
+            if e.resource.is_empty() {
+                continue;
+            }
+            let (delete, container_create) = match known {
+                Some(k) => k,
+                None => kinds.of(&cx.ds.view(i)),
+            };
             if delete {
                 if let (Some(t), Some(k)) = (time(cx, i), keys.id(cx, e.resource)) {
                     push_at(&mut deletes, k, (t, i));
@@ -503,9 +527,13 @@ impl ContainerActivity {
         let mut keys = ResourceKeys::new(container_level_key);
         let mut by_key: Vec<Vec<usize>> = Vec::new();
         let mut kinds = OpKinds::default();
+        let facts = cx.facts();
         for (_, i) in cx.primaries() {
+            if facts[i].status == 0 || kinds.known(facts, i).is_some_and(|(_, c)| !c) {
+                continue;
+            }
             let e = &cx.ds.events[i];
-            if e.status == 0 || !kinds.of(&cx.ds.view(i)).1 {
+            if !kinds.of(&cx.ds.view(i)).1 {
                 continue;
             }
             if let Some(k) = keys.id(cx, e.resource) {

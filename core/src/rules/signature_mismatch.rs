@@ -96,53 +96,67 @@ fn cred(v: &EventView<'_>) -> Option<Cred> {
 /// When the same credentials last succeeded on the same account, kept while the events are
 /// walked in time order. A success followed by signature failures points at a key that changed
 /// in between.
-/// Only the credentials of rows that may be judged are followed (`wanted`): on a large log
-/// that spares a map update for almost every success.
+/// Only the credentials of rows that may be judged are followed (`want`), and they are found by
+/// position rather than by hashing, since every successful row asks: a SAS token by its index,
+/// Shared Key by its input, each slot checked against the account (a second account with the
+/// same slot goes to `others`).
 #[derive(Default)]
 struct LastSuccess {
-    wanted: SmallKeyMap<(Sym, Cred), ()>,
-    last: SmallKeyMap<(Sym, Cred), Timestamp>,
-    /// The credentials of the latest success, whether they are wanted, and the latest time
-    /// noted for them, not yet written to `last`: a server log signed with the account key has
-    /// one such credential on nearly every row, and two map searches per row were most of this
-    /// rule's time.
-    current: Option<((Sym, Cred), bool, Option<Timestamp>)>,
+    /// 1 + the id of the wanted key in each slot; 0 for none.
+    by_token: Vec<u32>,
+    by_input: Vec<u32>,
+    keys: Vec<(Sym, Cred)>,
+    last: Vec<Option<Timestamp>>,
+    others: SmallKeyMap<(Sym, Cred), u32>,
 }
 
 impl LastSuccess {
+    /// Follows `key` from now on.
+    fn want(&mut self, key: (Sym, Cred)) {
+        if self.id(key).is_some() {
+            return;
+        }
+        let id = self.keys.len() as u32;
+        self.keys.push(key);
+        self.last.push(None);
+        let (slots, k) = match key.1 {
+            Cred::Sas(t) => (&mut self.by_token, t as usize),
+            Cred::SharedKey(i) => (&mut self.by_input, i as usize),
+        };
+        if slots.len() <= k {
+            slots.resize(k + 1, 0);
+        }
+        if slots[k] == 0 {
+            slots[k] = id + 1;
+        } else {
+            self.others.insert(key, id);
+        }
+    }
+
+    fn id(&self, key: (Sym, Cred)) -> Option<u32> {
+        let slot = match key.1 {
+            Cred::Sas(t) => self.by_token.get(t as usize),
+            Cred::SharedKey(i) => self.by_input.get(i as usize),
+        };
+        match slot.copied() {
+            None | Some(0) => None,
+            Some(s) if self.keys[s as usize - 1] == key => Some(s - 1),
+            Some(_) => self.others.get(&key).copied(),
+        }
+    }
+
     fn note(&mut self, v: &EventView<'_>) {
         if !(200..300).contains(&v.ev.status) {
             return;
         }
         let Some(c) = cred(v) else { return };
-        let key = (v.ev.account, c);
-        match &mut self.current {
-            Some((k, wanted, t)) if *k == key => {
-                if *wanted {
-                    *t = v.time().or(*t);
-                }
-            }
-            _ => {
-                self.flush();
-                let wanted = self.wanted.contains_key(&key);
-                self.current = Some((key, wanted, v.time().filter(|_| wanted)));
-            }
-        }
-    }
-
-    /// Writes the current credentials' latest time to `last`.
-    fn flush(&mut self) {
-        if let Some((k, true, Some(t))) = self.current.take() {
-            self.last.insert(k, t);
+        if let (Some(id), Some(t)) = (self.id((v.ev.account, c)), v.time()) {
+            self.last[id as usize] = Some(t);
         }
     }
 
     fn before(&self, v: &EventView<'_>) -> Option<Timestamp> {
-        let key = (v.ev.account, cred(v)?);
-        match &self.current {
-            Some((k, _, Some(t))) if *k == key => Some(*t),
-            _ => self.last.get(&key).copied(),
-        }
+        self.last[self.id((v.ev.account, cred(v)?))? as usize]
     }
 }
 
@@ -257,16 +271,13 @@ impl Rule for SignatureMismatch {
         if candidates.is_empty() {
             return Vec::new();
         }
-        let mut seen = LastSuccess {
-            wanted: candidates
-                .iter()
-                .filter_map(|&i| {
-                    let v = cx.ds.view(i);
-                    Some(((v.ev.account, cred(&v)?), ()))
-                })
-                .collect(),
-            ..LastSuccess::default()
-        };
+        let mut seen = LastSuccess::default();
+        for &i in &candidates {
+            let v = cx.ds.view(i);
+            if let Some(c) = cred(&v) {
+                seen.want((v.ev.account, c));
+            }
+        }
         let mut rows: Vec<Row> = Vec::new();
         let mut next = candidates.into_iter().peekable();
         for v in cx.ds.iter() {
@@ -625,10 +636,12 @@ mod tests {
             .filter_map(|v| Some(((v.ev.account, cred(&v)?), ())))
             .collect();
         assert!(wanted.len() >= 2);
-        let mut seen = LastSuccess {
-            wanted: wanted.clone(),
-            ..LastSuccess::default()
-        };
+        let mut seen = LastSuccess::default();
+        for (key, _) in wanted.iter() {
+            seen.want(*key);
+        }
+        // Both accounts want Shared Key from the one input: one of them in `others`.
+        assert!(!seen.others.is_empty());
         let mut reference: std::collections::HashMap<(Sym, Cred), Timestamp> = Default::default();
         for v in ds.iter() {
             let want = cred(&v).and_then(|c| reference.get(&(v.ev.account, c)).copied());

@@ -13,15 +13,24 @@ pub struct PercentSuccessExplained;
 /// The response-type class of a row, from the service's classification when it gave one, else
 /// from the status code the way the service assigns them.
 pub(crate) fn class(v: &EventView<'_>) -> &'static str {
-    match v.ev.response_type {
+    class_of(v.ev.response_type, v.ev.status, || v.error_code())
+}
+
+/// [`class`] from the fields it reads; the error code is asked for only for a 500.
+fn class_of<'a>(
+    response_type: ResponseType,
+    status: u16,
+    error_code: impl FnOnce() -> &'a str,
+) -> &'static str {
+    match response_type {
         ResponseType::Unknown | ResponseType::ErrorCode => {}
         rt => return rt.as_str(),
     }
-    match v.ev.status {
+    match status {
         200..=299 => "Success",
         403 => "AuthorizationError",
         503 => "ThrottlingError",
-        500 if v.error_code() == "OperationTimedOut" => "ServerTimeoutError",
+        500 if error_code() == "OperationTimedOut" => "ServerTimeoutError",
         500..=599 => "ServerOtherError",
         300..=499 => "ClientOtherError",
         _ => "Unknown",
@@ -70,13 +79,25 @@ impl Rule for PercentSuccessExplained {
         let has_server = cx.ds.sources().contains(SourceKind::Server);
         let mut t = Tally::default();
         let from_metrics = !has_server;
-        for v in cx.ds.iter() {
-            let e = v.ev;
+        for (i, f) in cx.facts().iter().enumerate() {
             if has_server {
                 // Rows whose status the service could not record say nothing about success.
-                if e.source != SourceKind::Server || e.status == 0 {
+                if f.source != SourceKind::Server || f.status == 0 {
                     continue;
                 }
+                // A success without an error code, most rows of a server log: what it adds is
+                // all in its facts.
+                if (200..300).contains(&f.status) && !f.has_error_code() {
+                    t.add(class_of(f.response_type, f.status, || ""), 1.0, "");
+                    t.success += 1.0;
+                    continue;
+                }
+            } else if f.source != SourceKind::Metrics {
+                continue;
+            }
+            let v = cx.ds.view(i);
+            let e = v.ev;
+            if has_server {
                 let c = class(&v);
                 t.add(c, 1.0, v.error_code());
                 // The same test PercentSuccess uses: 2xx succeed, 3xx-5xx do not.

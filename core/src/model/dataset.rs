@@ -147,17 +147,14 @@ fn split_port(s: &str) -> Option<(&str, u16)> {
     (1..=65535).contains(&p).then_some((addr, p as u16))
 }
 
-fn pack_guid(s: &str) -> Option<[u64; 2]> {
-    let v = guid::parse(s, guid::Case::Lower)?;
-    Some([(v >> 64) as u64, v as u64])
-}
-
-/// The second word of an id stored as a symbol: see [`SYM_ID_NOT_GUID`].
-fn sym_id_kind(s: &str) -> u64 {
-    if guid::parse(s, guid::Case::Any).is_some() {
-        0
-    } else {
-        SYM_ID_NOT_GUID
+/// How an event keeps an id, from one reading of its text: a lower-case GUID as its number
+/// (`Ok`), anything else as a symbol whose second word is given (`Err`): 0 for a GUID in other
+/// case, [`SYM_ID_NOT_GUID`] for text that is no GUID.
+fn id_form(s: &str) -> Result<[u64; 2], u64> {
+    match guid::parse_noting_case(s) {
+        Some((v, true)) => Ok([(v >> 64) as u64, v as u64]),
+        Some((_, false)) => Err(0),
+        None => Err(SYM_ID_NOT_GUID),
     }
 }
 
@@ -505,31 +502,25 @@ impl Dataset {
             }
             None => Timestamp::default(),
         };
-        let crid = match pack_guid(&raw.client_request_id) {
-            Some(g) => g,
-            None => {
+        let crid = match id_form(&raw.client_request_id) {
+            Ok(g) => g,
+            Err(kind) => {
                 flags |= FLAG_CRID_SYM;
-                [
-                    self.intern_redacted(&raw.client_request_id).0 as u64,
-                    sym_id_kind(&raw.client_request_id),
-                ]
+                [self.intern_redacted(&raw.client_request_id).0 as u64, kind]
             }
         };
         debug_assert!(raw
             .request_guid
             .is_none_or(|g| guid::parse(&raw.request_id, guid::Case::Lower) == Some(g)));
-        let rid = match raw
-            .request_guid
-            .map(|v| [(v >> 64) as u64, v as u64])
-            .or_else(|| pack_guid(&raw.request_id))
-        {
-            Some(g) => g,
-            None => {
+        let rid = match raw.request_guid {
+            Some(v) => Ok([(v >> 64) as u64, v as u64]),
+            None => id_form(&raw.request_id),
+        };
+        let rid = match rid {
+            Ok(g) => g,
+            Err(kind) => {
                 flags |= FLAG_RID_SYM;
-                [
-                    self.strings.intern(&raw.request_id).0 as u64,
-                    sym_id_kind(&raw.request_id),
-                ]
+                [self.strings.intern(&raw.request_id).0 as u64, kind]
             }
         };
         let ev = Event {
@@ -1079,9 +1070,10 @@ mod tests {
     #[test]
     fn guid_round_trip() {
         let g = "417db530-853d-48a7-a23c-0c8d5f728178";
-        assert_eq!(unpack_guid(pack_guid(g).unwrap()), g);
-        assert!(pack_guid("417DB530-853D-48A7-A23C-0C8D5F728178").is_none());
-        assert!(pack_guid("c3aa328b...").is_none());
+        assert_eq!(unpack_guid(id_form(g).unwrap()), g);
+        // Other case: kept as text, but known to be a GUID (joins parse it).
+        assert_eq!(id_form("417DB530-853D-48A7-A23C-0C8D5F728178"), Err(0));
+        assert_eq!(id_form("c3aa328b..."), Err(SYM_ID_NOT_GUID));
     }
 
     #[test]

@@ -571,8 +571,14 @@ impl Event {
     }
 
     pub fn is_failure(&self) -> bool {
-        self.status >= 400 || (self.status == 0 && self.source == SourceKind::Network)
+        is_failure(self.status, self.source)
     }
+}
+
+/// A failed request by its status: 4xx or 5xx, or no response at all where a network capture
+/// saw the call ([`Event::is_failure`], and the rules' row facts).
+pub(crate) fn is_failure(status: u16, source: SourceKind) -> bool {
+    status >= 400 || (status == 0 && source == SourceKind::Network)
 }
 
 /// Receives what a parser finds. The dataset is one sink; tests use others.

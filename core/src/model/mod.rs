@@ -8,7 +8,7 @@ mod small_key_map;
 mod time;
 
 pub use dataset::{Dataset, EventView, InputInfo, InputSink, Skipped, MAX_SKIPPED_LISTED};
-pub(crate) use event::{presence_flag, SYM_ID_NOT_GUID};
+pub(crate) use event::{is_failure, presence_flag, SYM_ID_NOT_GUID};
 pub use event::{
     AuthKind, Event, EventSink, Field, Location, Method, RawEvent, ResponseType, Service,
     SourceKind, Sources,

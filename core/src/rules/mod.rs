@@ -185,25 +185,25 @@ pub(crate) struct RowFacts {
 }
 
 impl RowFacts {
+    /// The presence flags kept (every field that has one).
+    const PRESENCE: u8 = {
+        use crate::model::{presence_flag, Field};
+        presence_flag(Field::Detail)
+            | presence_flag(Field::CorsFailure)
+            | presence_flag(Field::Sas)
+            | presence_flag(Field::StringToSign)
+    };
     /// Not a presence flag of events (those are below it).
     const ERROR_CODE: u8 = 128;
+    const _DISJOINT: () = assert!(Self::PRESENCE & Self::ERROR_CODE == 0);
 
     pub fn of(e: &crate::model::Event) -> RowFacts {
-        let presence = [
-            crate::model::Field::Detail,
-            crate::model::Field::CorsFailure,
-            crate::model::Field::Sas,
-            crate::model::Field::StringToSign,
-        ]
-        .iter()
-        .fold(0u8, |m, f| m | crate::model::presence_flag(*f));
-        debug_assert_eq!(presence & Self::ERROR_CODE, 0);
         RowFacts {
             operation: e.operation,
             status: e.status,
             source: e.source,
             response_type: e.response_type,
-            bits: (e.flags & presence)
+            bits: (e.flags & Self::PRESENCE)
                 | if e.error_code.is_empty() {
                     0
                 } else {
@@ -225,7 +225,7 @@ impl RowFacts {
 
     /// [`crate::model::Event::is_failure`].
     pub fn is_failure(self) -> bool {
-        self.status >= 400 || (self.status == 0 && self.source == crate::model::SourceKind::Network)
+        crate::model::is_failure(self.status, self.source)
     }
 }
 
@@ -245,9 +245,10 @@ pub struct Context<'a> {
     primaries: std::sync::OnceLock<(AttemptList, AttemptList)>,
     retried: std::sync::OnceLock<Vec<u32>>,
     facts: std::sync::OnceLock<Vec<RowFacts>>,
-    /// Tests turn the facts' filter off to check that it never changes a finding.
+    /// Tests turn every shortcut taken on row facts off ([`Context::facts_decide`]) to check
+    /// that none changes a finding.
     #[cfg(test)]
-    keep_every_row: bool,
+    facts_off: bool,
 }
 
 impl<'a> Context<'a> {
@@ -262,7 +263,7 @@ impl<'a> Context<'a> {
             retried: std::sync::OnceLock::new(),
             facts: std::sync::OnceLock::new(),
             #[cfg(test)]
-            keep_every_row: false,
+            facts_off: false,
         }
     }
 
@@ -272,31 +273,33 @@ impl<'a> Context<'a> {
             .get_or_init(|| self.ds.events.iter().map(RowFacts::of).collect())
     }
 
+    /// Whether a walk may skip or settle a row from its facts alone; always, but for the test
+    /// that checks that doing so changes no finding.
+    pub(crate) fn facts_decide(&self) -> bool {
+        #[cfg(test)]
+        if self.facts_off {
+            return false;
+        }
+        true
+    }
+
     /// The events whose [`RowFacts`] pass `keep`, in event order.
     pub(crate) fn rows_where(
         &self,
         keep: impl Fn(RowFacts) -> bool + 'a,
     ) -> impl Iterator<Item = EventView<'a>> + '_ {
         let ds = self.ds;
-        #[cfg(test)]
-        let keep = {
-            let all = self.keep_every_row;
-            move |f: RowFacts| all || keep(f)
-        };
+        let all = !self.facts_decide();
         self.facts()
             .iter()
             .enumerate()
-            .filter(move |(_, f)| keep(**f))
+            .filter(move |(_, f)| all || keep(**f))
             .map(move |(i, _)| ds.view(i))
     }
 
     /// Whether event `i`'s facts pass `keep` (as [`Context::rows_where`] decides).
     pub(crate) fn row_passes(&self, i: usize, keep: impl Fn(RowFacts) -> bool) -> bool {
-        #[cfg(test)]
-        if self.keep_every_row {
-            return true;
-        }
-        self.facts().get(i).is_some_and(|f| keep(*f))
+        !self.facts_decide() || self.facts().get(i).is_some_and(|f| keep(*f))
     }
 
     /// Container-level requests per container (the container-create race test needs them).

@@ -183,13 +183,20 @@ impl OpKinds {
 
     /// [`OpKinds::of`] for event `i` when its operation is named and already known, from the
     /// row's facts alone; `None` when the event itself must be read.
-    fn known(&self, facts: &[super::RowFacts], i: usize) -> Option<(bool, bool)> {
-        let op = facts.get(i)?.operation;
+    fn known(&self, cx: &Context<'_>, i: usize) -> Option<(bool, bool)> {
+        if !cx.facts_decide() {
+            return None;
+        }
+        let op = cx.facts().get(i)?.operation;
         if op.is_empty() {
             return None;
         }
         let slot = *self.0.get(op.0 as usize)?;
-        (slot != 0).then_some((slot & Self::DELETE != 0, slot & Self::CONTAINER_CREATE != 0))
+        (slot != 0).then(|| Self::decode(slot))
+    }
+
+    fn decode(slot: u8) -> (bool, bool) {
+        (slot & Self::DELETE != 0, slot & Self::CONTAINER_CREATE != 0)
     }
 
     /// (is a delete, is a container create) for this row.
@@ -214,10 +221,7 @@ impl OpKinds {
                     0
                 };
         }
-        (
-            *slot & Self::DELETE != 0,
-            *slot & Self::CONTAINER_CREATE != 0,
-        )
+        Self::decode(*slot)
     }
 }
 
@@ -427,7 +431,7 @@ impl History {
             if !is_success(facts[i].status) {
                 continue;
             }
-            let known = kinds.known(facts, i);
+            let known = kinds.known(cx, i);
             if known.is_some_and(|(d, c)| !d && !c) && facts[i].status != 201 {
                 continue;
             }
@@ -529,7 +533,7 @@ impl ContainerActivity {
         let mut kinds = OpKinds::default();
         let facts = cx.facts();
         for (_, i) in cx.primaries() {
-            if facts[i].status == 0 || kinds.known(facts, i).is_some_and(|(_, c)| !c) {
+            if facts[i].status == 0 || kinds.known(cx, i).is_some_and(|(_, c)| !c) {
                 continue;
             }
             let e = &cx.ds.events[i];

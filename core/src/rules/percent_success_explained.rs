@@ -87,7 +87,7 @@ impl Rule for PercentSuccessExplained {
                 }
                 // A success without an error code, most rows of a server log: what it adds is
                 // all in its facts.
-                if (200..300).contains(&f.status) && !f.has_error_code() {
+                if cx.facts_decide() && (200..300).contains(&f.status) && !f.has_error_code() {
                     t.add(class_of(f.response_type, f.status, || ""), 1.0, "");
                     t.success += 1.0;
                     continue;

@@ -190,9 +190,10 @@ impl Ingest {
         let cur = self.current.as_mut().expect("an input is open");
         let text = detection_text(&cur.sample);
         let info = &mut self.ds.inputs[cur.input as usize];
-        let (parser, format) = choose_parser(&text, cur.forced, &cur.options, info);
+        let (mut parser, format) = choose_parser(&text, cur.forced, &cur.options, info);
         if format.is_some() {
             self.ds.reserve_for_bytes(cur.expected);
+            parser.expect_bytes(cur.expected);
         }
         cur.parser = Some(parser);
         let sample = std::mem::take(&mut cur.sample);

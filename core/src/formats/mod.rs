@@ -73,6 +73,9 @@ pub trait LineParser {
     fn line(&mut self, line: Line<'_>, sink: &mut dyn EventSink);
     /// End of input: flush whatever is pending (a multi-line record, a buffered document).
     fn finish(&mut self, sink: &mut dyn EventSink);
+    /// The input is about `bytes` long (0: unknown), told before the first line, so that a
+    /// parser that keeps a table per record can size it once instead of growing it step by step.
+    fn expect_bytes(&mut self, _bytes: u64) {}
     /// For formats that [`Format::splits_at_lines`]: called after the parser read a range of
     /// whole lines (and, for the last range, after [`LineParser::finish`]). `None` when the
     /// range held something that ties lines together (a record over several lines, a notice

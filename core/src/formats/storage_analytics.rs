@@ -29,7 +29,8 @@ use crate::input::Line;
 use crate::knowledge::url::{html_decode, preflight_origin, StorageUrl};
 use crate::model::guid;
 use crate::model::{
-    AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
+    AuthKind, EventSink, Field, HourReader, Location, RawEvent, ResponseType, Service, SourceKind,
+    Timestamp,
 };
 
 pub struct StorageAnalytics;
@@ -445,8 +446,21 @@ impl Seen {
         }
     }
 
+    /// Makes room for `records` keys without growing.
+    fn reserve(&mut self, records: usize) {
+        let size = (records * 2).next_power_of_two();
+        if size > self.table.len() {
+            self.keys.reserve(records.saturating_sub(self.keys.len()));
+            self.rehash(size);
+        }
+    }
+
     fn grow(&mut self) {
-        let size = (self.table.len() * 2).max(1024);
+        self.rehash((self.table.len() * 2).max(1024));
+    }
+
+    /// Rebuilds the table with `size` slots (a power of two) from the keys.
+    fn rehash(&mut self, size: usize) {
         self.table = vec![0; size];
         let mask = size - 1;
         for (k, (g, n, _)) in self.keys.iter().enumerate() {
@@ -466,6 +480,8 @@ struct Parser {
     seen: Seen,
     /// Reused by [`split`] from line to line.
     masks: ByteMasks,
+    /// Request start times: rows of one hour share its calendar arithmetic.
+    times: HourReader,
     newer_version_noted: bool,
 }
 
@@ -595,7 +611,7 @@ impl LineParser for Parser {
             );
             return;
         }
-        let Some(time) = Timestamp::parse(f.get(1)) else {
+        let Some(time) = self.times.parse(f.get(1)) else {
             sink.skipped(
                 line.number,
                 "the request-start-time field (2nd) is not a timestamp, so the fields are not where a Storage Analytics record has them",
@@ -692,6 +708,13 @@ impl LineParser for Parser {
     }
 
     fn finish(&mut self, _sink: &mut dyn EventSink) {}
+
+    fn expect_bytes(&mut self, bytes: u64) {
+        // Real records are 400–800 bytes; guessing too few costs one growth near the end,
+        // too many a larger table: each growth rehashes every key into fresh, randomly
+        // written memory (about 3 % of a 500 MB ingest when the table grew from nothing).
+        self.seen.reserve((bytes / 500).min(1 << 28) as usize);
+    }
 
     fn range_end(&mut self) -> Option<RangeEnd> {
         // The newer-version notice is given once per file, at its first such line.

@@ -646,3 +646,80 @@ fn the_url_is_left_as_written_only_when_its_entities_are_all_amp() {
         }
     }
 }
+
+#[test]
+fn the_record_table_finds_every_repeat_however_it_was_sized() {
+    // Reserved for fewer keys than come (so it still grows), for exactly as many, for more,
+    // and never reserved: every key is new once and a repeat after that, with its first line.
+    for reserved in [None, Some(0), Some(10), Some(3000), Some(100_000)] {
+        let mut seen = Seen::default();
+        if let Some(n) = reserved {
+            seen.reserve(n);
+        }
+        let key = |k: u64| {
+            (
+                u128::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835),
+                (k % 3) as u32,
+            )
+        };
+        for k in 0..3000u64 {
+            let (g, n) = key(k);
+            assert_eq!(
+                seen.first_or_insert(key_hash(g, n), g, n, k + 1),
+                None,
+                "{reserved:?} {k}"
+            );
+        }
+        for k in (0..3000u64).rev() {
+            let (g, n) = key(k);
+            assert_eq!(
+                seen.first_or_insert(key_hash(g, n), g, n, 99_999),
+                Some(k + 1),
+                "{reserved:?} {k}"
+            );
+            // Same GUID, another operation count: a different record.
+            assert_eq!(seen.first_or_insert(key_hash(g, n + 3), g, n + 3, 7), None);
+        }
+        assert!(seen.table.len() >= 2 * seen.keys.len());
+    }
+}
+
+#[test]
+fn a_size_hint_changes_no_result() {
+    // The fixture read with its size announced (the record table sized up front) and with none.
+    let mut text = FIXTURE.to_vec();
+    // A repeated record, so that the table has a duplicate to find.
+    let first = text.split(|&b| b == b'\n').next().unwrap().to_vec();
+    text.extend_from_slice(&first);
+    text.push(b'\n');
+    let read = |hint: Option<u64>| {
+        let mut ing = crate::ingest::Ingest::new();
+        ing.begin("hour.log", None).unwrap();
+        if let Some(h) = hint {
+            ing.expect_bytes(h);
+        }
+        ing.feed(&text);
+        ing.end();
+        ing.finish()
+    };
+    let listed = |ds: &Dataset| {
+        ds.inputs[0]
+            .skipped
+            .iter()
+            .map(|k| (k.line, k.reason.clone()))
+            .collect::<Vec<_>>()
+    };
+    let a = read(None);
+    let last = text.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert!(listed(&a).iter().any(|(line, why)| *line == last
+        && why.starts_with("duplicate record")
+        && why.ends_with(
+            "already read on line 1 (the service may write a record twice within an hour)"
+        )));
+    for hint in [1, text.len() as u64, 1 << 30] {
+        let b = read(Some(hint));
+        assert_eq!(a.events.len(), b.events.len());
+        assert_eq!(a.inputs[0].skipped_total, b.inputs[0].skipped_total);
+        assert_eq!(listed(&a), listed(&b));
+    }
+}

@@ -283,12 +283,14 @@ impl ResponseType {
             "ClientOtherError" => return ResponseType::ClientOtherError,
             _ => {}
         }
-        let t = s
-            .trim()
-            .trim_start_matches("Anonymous")
-            .trim_start_matches("SAS")
-            .trim_start_matches("OAuth")
-            .trim_start_matches("TrustedAccessSas");
+        // `trim_start_matches` with each prefix in turn, without the substring searcher that
+        // sets up for every call (this runs for every row that carries an error code).
+        let mut t = s.trim();
+        for prefix in ["Anonymous", "SAS", "OAuth", "TrustedAccessSas"] {
+            while let Some(rest) = t.strip_prefix(prefix) {
+                t = rest;
+            }
+        }
         match t {
             "Success" => ResponseType::Success,
             "ClientOtherError" => ResponseType::ClientOtherError,

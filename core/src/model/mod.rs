@@ -16,4 +16,4 @@ pub use event::{
 pub(crate) use interner::mix;
 pub use interner::{Interner, Sym};
 pub(crate) use small_key_map::SmallKeyMap;
-pub use time::Timestamp;
+pub use time::{HourReader, Timestamp};

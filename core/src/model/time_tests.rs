@@ -98,3 +98,66 @@ fn the_usual_shape_reads_as_the_general_parser_reads_it() {
     }
     assert!(parse_iso_utc(base.as_bytes()).is_some());
 }
+
+#[test]
+fn the_hour_reader_answers_as_the_parser_does() {
+    // Rows of one hour, the next hour, other days, other shapes, and texts damaged one byte at
+    // a time (after a valid row, so the damaged text meets a kept hour): every answer must be
+    // `Timestamp::parse`'s.
+    let base = [
+        "2024-03-05T10:15:30.1234567Z",
+        "2024-03-05T10:15:31Z",
+        "2024-03-05T10:59:60.5Z",
+        "2024-03-05T10:00:00.0000000Z",
+        "2024-03-05T11:00:00.0000001Z",
+        "2024-02-29T23:59:59.9999999Z",
+        "2023-02-28T23:59:59Z",
+        "2024-03-05T10:15:30.1234567+01:00",
+        "2024-03-05 10:15:30Z",
+        "Tue, 05 Mar 2024 10:15:30 GMT",
+        "2024-03-05T10:15:30.Z",
+        "2024-03-05T10:60:00Z",
+        "2024-03-05T10:15:61Z",
+        "2024-03-05T10:15:3Z",
+        "2024-03-05T10:15:30.12a4567Z",
+        "2024-13-05T10:15:30Z",
+        "2024-03-05T10",
+        "",
+    ];
+    let replacements = [
+        b'0', b'9', b'5', b'6', b'Z', b'.', b':', b'-', b'T', b' ', b'a',
+    ];
+    let mut texts: Vec<String> = Vec::new();
+    for b in base {
+        texts.push(b.to_string());
+        for i in 0..b.len() {
+            for r in replacements {
+                let mut t = b.as_bytes().to_vec();
+                t[i] = r;
+                texts.push(String::from_utf8(t).unwrap());
+                // After a valid row of the same hour, so the kept hour meets the damaged text.
+                texts.push(base[0].to_string());
+            }
+            let mut cut = b.to_string();
+            cut.truncate(i);
+            texts.push(cut);
+        }
+    }
+    let mut reader = HourReader::default();
+    for t in &texts {
+        assert_eq!(reader.parse(t), Timestamp::parse(t), "{t:?}");
+    }
+    // The hour kept is that of the last row read: rows switching between two hours.
+    let mut reader = HourReader::default();
+    for k in 0..200u32 {
+        let t = format!(
+            "2024-03-0{}T1{}:{:02}:{:02}.{:07}Z",
+            5 + k % 2,
+            k % 3,
+            k % 60,
+            (k * 7) % 61,
+            k * 4_999
+        );
+        assert_eq!(reader.parse(&t), Timestamp::parse(&t), "{t:?}");
+    }
+}

@@ -29,8 +29,8 @@ use crate::input::Line;
 use crate::knowledge::url::{html_decode, preflight_origin, StorageUrl};
 use crate::model::guid;
 use crate::model::{
-    AuthKind, EventSink, Field, HourReader, Location, RawEvent, ResponseType, Service, SourceKind,
-    Timestamp,
+    reuse_extras, AuthKind, EventSink, Field, HourReader, Location, RawEvent, ResponseType,
+    Service, SourceKind, Timestamp,
 };
 
 pub struct StorageAnalytics;
@@ -482,6 +482,8 @@ struct Parser {
     masks: ByteMasks,
     /// Request start times: rows of one hour share its calendar arithmetic.
     times: HourReader,
+    /// The extras list of the last line's event, emptied, for the next one's.
+    extras: Vec<(Field, Cow<'static, str>)>,
     newer_version_noted: bool,
 }
 
@@ -688,7 +690,7 @@ impl LineParser for Parser {
             e2e_ms: parse_ms(f.get(5)),
             server_ms: parse_ms(f.get(6)),
             auth,
-            extras: Vec::with_capacity(4),
+            extras: reuse_extras(std::mem::take(&mut self.extras)),
             location: Location {
                 line: line.number as u32,
                 offset: line.offset,
@@ -704,7 +706,8 @@ impl LineParser for Parser {
         if let Some(o) = preflight_origin(f.get(2), f.get(28)) {
             ev.push(Field::Origin, o);
         }
-        sink.event(ev);
+        sink.event_reusing(&mut ev);
+        self.extras = reuse_extras(std::mem::take(&mut ev.extras));
     }
 
     fn finish(&mut self, _sink: &mut dyn EventSink) {}

@@ -314,12 +314,10 @@ impl Dataset {
             None if memchr::memchr(b'=', b).is_some() => url,
             None => return None,
         };
-        let query = match memchr::memchr(b'#', query.as_bytes()) {
-            Some(i) => &query[..i],
-            None => query,
-        };
         // Rows of one client repeat one query text: answer those from a small cache of whole
-        // queries before picking the SAS parameters out.
+        // queries before picking the SAS parameters out. The cache is keyed by the text after
+        // the `?` as it is, fragment included (the answer depends on nothing else), so that a
+        // row found there is not searched for a `#` first.
         let qh = hash_str(query);
         if self.sas_by_query.is_empty() {
             self.sas_by_query = vec![(0, String::new(), None); SAS_BY_QUERY];
@@ -329,7 +327,11 @@ impl Dataset {
         if *seen_h == qh && same_bytes(seen_q.as_bytes(), query.as_bytes()) {
             return *found;
         }
-        let found = self.sas_of_query(url, query);
+        let without_fragment = match memchr::memchr(b'#', query.as_bytes()) {
+            Some(i) => &query[..i],
+            None => query,
+        };
+        let found = self.sas_of_query(url, without_fragment);
         let (seen_h, seen_q, seen_found) = &mut self.sas_by_query[slot];
         *seen_h = qh;
         // Reuses the slot's buffer: no allocation once the cache is warm.
@@ -417,7 +419,7 @@ impl Dataset {
         i
     }
 
-    fn ingest(&mut self, input: u16, raw: RawEvent<'_>) {
+    fn ingest(&mut self, input: u16, raw: &RawEvent<'_>) {
         let mut extras = std::mem::take(&mut self.scratch);
         extras.clear();
         let mut service = raw.service;
@@ -786,6 +788,10 @@ impl InputSink<'_> {
 
 impl EventSink for InputSink<'_> {
     fn event(&mut self, ev: RawEvent<'_>) {
+        self.ds.ingest(self.input, &ev);
+    }
+
+    fn event_reusing(&mut self, ev: &mut RawEvent<'_>) {
         self.ds.ingest(self.input, ev);
     }
 
@@ -1144,6 +1150,13 @@ mod tests {
             "https://a.blob.core.windows.net/c/b?sp=r",
             "sv=2022-11-02&se=2024-01-01",
             "https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-01-01#sig=x",
+            // Fragments: cached by the whole text after `?`, answered without them.
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-01-01#other",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-01-01&sig=AAAA#sig=BBBB",
+            "https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-01-01&sig=AAAA#",
+            "https://a.blob.core.windows.net/c/b?#sv=2022-11-02&sig=AAAA",
+            "sv=2022-11-02&se=2024-01-01#sig=CCCC",
+            "https://a.blob.core.windows.net/c/b#sv=2022-11-02&sig=AAAA",
         ];
         let mut fast = Dataset::new();
         let mut slow = Dataset::new();

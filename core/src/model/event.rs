@@ -476,6 +476,20 @@ pub struct RawEvent<'a> {
     pub location: Location,
 }
 
+/// An extras list emptied for the next line's event, keeping its memory: the line's borrowed
+/// texts are dropped, so the list may borrow from another line. Large logs push several extras
+/// on every row; allocating and freeing the list each time was a measurable part of their
+/// ingest.
+pub fn reuse_extras<'b>(mut extras: Vec<(Field, Cow<'_, str>)>) -> Vec<(Field, Cow<'b, str>)> {
+    extras.clear();
+    // An empty list mapped onto the same layout: the standard library collects it in place,
+    // in the same allocation (the test checks that it does).
+    extras
+        .into_iter()
+        .map(|_| unreachable!("the list is empty"))
+        .collect()
+}
+
 impl<'a> RawEvent<'a> {
     pub fn with(mut self, field: Field, value: impl Into<Cow<'a, str>>) -> Self {
         let v = value.into();
@@ -586,6 +600,13 @@ pub(crate) fn is_failure(status: u16, source: SourceKind) -> bool {
 /// Receives what a parser finds. The dataset is one sink; tests use others.
 pub trait EventSink {
     fn event(&mut self, ev: RawEvent<'_>);
+    /// [`EventSink::event`] for a parser that reuses its event's memory from line to line: the
+    /// sink reads `ev` and leaves it to the caller (what it leaves there is unspecified; the
+    /// caller takes back `ev.extras` with [`reuse_extras`]). The dataset's sink reads it in
+    /// place; the default moves it to [`EventSink::event`].
+    fn event_reusing(&mut self, ev: &mut RawEvent<'_>) {
+        self.event(std::mem::take(ev));
+    }
     /// A line the parser could not use, with why (1-based line number).
     fn skipped(&mut self, line: u64, reason: &str);
     /// Something the user should know about the file as a whole (truncation, header only…).
@@ -593,3 +614,7 @@ pub trait EventSink {
     /// The account's current CORS rules for one service (from a `cors-rules` input).
     fn cors_rules(&mut self, _service: Service, _rules: crate::knowledge::cors::CorsRules) {}
 }
+
+#[cfg(test)]
+#[path = "event_tests.rs"]
+mod tests;

@@ -24,10 +24,20 @@ pub fn parse(s: &str, case: Case) -> Option<u128> {
 /// [`parse`] in either case, also telling whether the text is the lower-case form (the one
 /// [`Case::Lower`] accepts): one reading where a caller needs both answers.
 pub fn parse_noting_case(s: &str) -> Option<(u128, bool)> {
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+    let b: &[u8; 36] = s.as_bytes().try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("ssse3") {
+        // SAFETY: the CPU has SSSE3, just checked (the answer is cached by `std`).
+        return unsafe { digits_ssse3(b) };
+    }
+    digits_words(b)
+}
+
+/// The 32 digits of a GUID whose dashes were checked, read as four words of eight digits.
+fn digits_words(b: &[u8; 36]) -> Option<(u128, bool)> {
     let word = |i: usize| {
         let mut w = [0u8; 8];
         w.copy_from_slice(&b[i..i + 8]);
@@ -50,6 +60,100 @@ pub fn parse_noting_case(s: &str) -> Option<(u128, bool)> {
         upper |= u;
     }
     (bad == 0).then_some((v, upper == 0))
+}
+
+/// [`digits_words`] sixteen digits at a time: two byte shuffles gather the 32 digits out of
+/// three loads, the digits are classified and converted in the vector registers, and
+/// `maddubs` then `packus` join each pair of nibbles into the value's bytes. About a fifth of
+/// the word reader's instructions; it runs for two or three ids on every row of a large log.
+///
+/// # Safety
+/// The CPU must have SSSE3.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+unsafe fn digits_ssse3(b: &[u8; 36]) -> Option<(u128, bool)> {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
+        _mm_maddubs_epi16, _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16, _mm_set1_epi16,
+        _mm_set1_epi8, _mm_setr_epi8, _mm_setzero_si128, _mm_shuffle_epi8, _mm_storeu_si128,
+    };
+    // SAFETY: SSSE3 is present (this function's contract); the loads read bytes 0..16,
+    // 16..32 and 20..36 of the 36-byte array, and need no alignment.
+    unsafe {
+        let p = b.as_ptr();
+        let v0 = _mm_loadu_si128(p.cast::<__m128i>());
+        let v1 = _mm_loadu_si128(p.add(16).cast::<__m128i>());
+        let v2 = _mm_loadu_si128(p.add(20).cast::<__m128i>());
+        // An index with its high bit set gives a zero byte.
+        const Z: i8 = -128;
+        // Digits 0..16 sit at bytes 0-7, 9-12, 14-15 (v0) and 16-17 (v1's first two).
+        let first = _mm_or_si128(
+            _mm_shuffle_epi8(
+                v0,
+                _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, Z, Z),
+            ),
+            _mm_shuffle_epi8(
+                v1,
+                _mm_setr_epi8(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 0, 1),
+            ),
+        );
+        // Digits 16..32 sit at bytes 19-22 (v1's 3-6) and 24-35 (v2's 4-15).
+        let second = _mm_or_si128(
+            _mm_shuffle_epi8(
+                v1,
+                _mm_setr_epi8(3, 4, 5, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z),
+            ),
+            _mm_shuffle_epi8(
+                v2,
+                _mm_setr_epi8(Z, Z, Z, Z, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            ),
+        );
+        // Signed byte comparisons: a byte of 0x80 or more is negative, so it is neither a
+        // digit nor a letter and makes the text no GUID.
+        let between = |x: __m128i, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(x, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmpgt_epi8(_mm_set1_epi8(hi as i8 + 1), x),
+            )
+        };
+        let mut bad = 0;
+        let mut upper = 0;
+        let value = |x: __m128i, bad: &mut i32, upper: &mut i32| {
+            let digit = between(x, b'0', b'9');
+            // Setting bit 0x20 folds `A`–`F` onto `a`–`f`.
+            let letter = between(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'f');
+            *bad |= !_mm_movemask_epi8(_mm_or_si128(digit, letter)) & 0xFFFF;
+            let lacks_0x20 =
+                _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8(0x20)), _mm_setzero_si128());
+            *upper |= _mm_movemask_epi8(_mm_and_si128(letter, lacks_0x20));
+            // The low nibble, plus 9 for letters (`a` = 0x61 → 1 + 9).
+            let nibble = _mm_and_si128(x, _mm_set1_epi8(0x0F));
+            _mm_or_si128(
+                _mm_andnot_si128(letter, nibble),
+                _mm_and_si128(letter, plus_nine(nibble)),
+            )
+        };
+        let a = value(first, &mut bad, &mut upper);
+        let c = value(second, &mut bad, &mut upper);
+        if bad != 0 {
+            return None;
+        }
+        // Each pair of digits → 16 * first + second in a 16-bit lane, then the lanes → bytes.
+        let weights = _mm_set1_epi16(0x0110);
+        let bytes = _mm_packus_epi16(_mm_maddubs_epi16(a, weights), _mm_maddubs_epi16(c, weights));
+        let mut out = [0u8; 16];
+        _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), bytes);
+        Some((u128::from_be_bytes(out), upper == 0))
+    }
+}
+
+/// `x + 9` in every byte.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+#[inline]
+fn plus_nine(x: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{_mm_add_epi8, _mm_set1_epi8};
+    _mm_add_epi8(x, _mm_set1_epi8(9))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -152,6 +256,46 @@ mod tests {
             }
             for case in [Case::Lower, Case::Any] {
                 assert_eq!(parse(&s, case), reference(&s, case), "{s} {case:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_reader_and_the_vector_reader_agree() {
+        // The fallback (where the CPU lacks SSSE3, and the page's WebAssembly) against what
+        // `parse_noting_case` answers on this machine, over every byte at every position.
+        let base = *b"417dB530-853d-48a7-a23c-0c8d5f728178";
+        let mut texts = Vec::new();
+        for pos in 0..36 {
+            for c in 0..=255u8 {
+                let mut g = base;
+                g[pos] = c;
+                texts.push(g);
+            }
+        }
+        let mut st = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..10_000 {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            let mut g = *b"00000000-0000-0000-0000-000000000000";
+            for (i, d) in g.iter_mut().enumerate() {
+                if *d != b'-' {
+                    *d = b"0123456789abcdefABCDEF"[((st >> (i % 60)) as usize + i) % 22];
+                }
+            }
+            texts.push(g);
+        }
+        for g in texts {
+            let dashes = [8, 13, 18, 23].iter().all(|&i| g[i] == b'-');
+            let words = if dashes { digits_words(&g) } else { None };
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("ssse3") && dashes {
+                // SAFETY: the CPU has SSSE3, just checked.
+                assert_eq!(unsafe { digits_ssse3(&g) }, words, "{g:?}");
+            }
+            if let Ok(s) = std::str::from_utf8(&g) {
+                assert_eq!(parse_noting_case(s), words, "{s}");
             }
         }
     }

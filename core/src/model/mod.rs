@@ -10,8 +10,8 @@ mod time;
 pub use dataset::{Dataset, EventView, InputInfo, InputSink, Skipped, MAX_SKIPPED_LISTED};
 pub(crate) use event::{is_failure, presence_flag, SYM_ID_NOT_GUID};
 pub use event::{
-    AuthKind, Event, EventSink, Field, Location, Method, RawEvent, ResponseType, Service,
-    SourceKind, Sources,
+    reuse_extras, AuthKind, Event, EventSink, Field, Location, Method, RawEvent, ResponseType,
+    Service, SourceKind, Sources,
 };
 pub(crate) use interner::mix;
 pub use interner::{Interner, Sym};

@@ -29,6 +29,8 @@ use crate::model::{
     AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
 };
 
+mod fast;
+
 pub struct ResourceLogJson;
 
 impl Format for ResourceLogJson {
@@ -76,7 +78,7 @@ impl Format for ResourceLogJson {
 }
 
 /// A number that may be written as a JSON number, a numeric string, or a word (`"Unknown"`).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Num(Option<f64>);
 
 impl<'de> Deserialize<'de> for Num {
@@ -110,7 +112,7 @@ impl<'de> Deserialize<'de> for Num {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct Record<'a> {
     #[serde(borrow)]
@@ -140,7 +142,7 @@ struct Record<'a> {
     records: Option<Vec<Record<'a>>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct Identity<'a> {
     #[serde(rename = "type", borrow)]
@@ -149,7 +151,7 @@ struct Identity<'a> {
     authorization: Vec<Authorization<'a>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct Authorization<'a> {
     #[serde(borrow)]
@@ -160,7 +162,7 @@ struct Authorization<'a> {
     reason: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct Properties<'a> {
     #[serde(borrow)]
@@ -424,7 +426,8 @@ impl LineParser for Parser {
             }
             // JSON Lines, the archive layout: parse the line in place.
             if t.starts_with('{') && t.ends_with('}') {
-                if let Ok(r) = serde_json::from_str::<Record<'_>>(t) {
+                // The usual record without serde; serde for anything the fast reader declines.
+                if let Some(r) = fast::record(t).or_else(|| serde_json::from_str(t).ok()) {
                     record(
                         r,
                         line.number,

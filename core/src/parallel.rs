@@ -79,6 +79,20 @@ struct Piece {
     last_line: u64,
 }
 
+impl Piece {
+    /// Moves a range parsed with its lines numbered from 1 to its place in the file, where its
+    /// first line is `first`. Only for a range that skipped no line: the events are then the
+    /// only place a line number is kept.
+    fn renumber(&mut self, first: u64) {
+        debug_assert_eq!(self.ds.inputs[0].skipped_total, 0);
+        let shift = first - 1;
+        // Line numbers are kept as 32 bits, as `Location` takes them from each line: adding
+        // the shift in that width gives what numbering the range from `first` gave.
+        self.ds.shift_lines(shift as u32);
+        self.last_line += shift;
+    }
+}
+
 /// The parallel read; `Ok(None)` when the file must be read serially instead.
 fn read_in_ranges(
     name: &str,
@@ -129,39 +143,54 @@ fn read_in_ranges(
     }
     let ranges: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
 
-    // Line numbers: count each range's newlines, then every range knows where it starts.
-    let counts: Vec<u64> = std::thread::scope(|s| {
-        let jobs: Vec<_> = ranges
-            .iter()
-            .map(|&(a, b)| s.spawn(move || count_newlines(path, a, b)))
-            .collect();
-        jobs.into_iter()
-            .map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<std::io::Result<Vec<u64>>>()
-    })
-    .map_err(io)?;
-    let mut first_lines = Vec::with_capacity(ranges.len());
-    let mut line = 1;
-    for c in &counts {
-        first_lines.push(line);
-        line += c;
-    }
-
+    // Every range is parsed at once with its lines numbered from 1; once all are read, each
+    // knows where its lines start in the file, and its events are renumbered. A range that
+    // skipped lines is parsed again with the right numbers instead (a reason may cite a line,
+    // as a duplicate's does): a clean log pays one read of the file, not a first one to count
+    // its lines.
     let last = ranges.len() - 1;
-    let pieces: Vec<Piece> = std::thread::scope(|s| {
-        let jobs: Vec<_> = ranges
-            .iter()
-            .zip(&first_lines)
-            .enumerate()
-            .map(|(k, (&(a, b), &first_line))| {
-                s.spawn(move || read_range(name, path, fmt, (a, b), first_line, bom, k == last))
-            })
-            .collect();
-        jobs.into_iter()
-            .map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<std::io::Result<Vec<Piece>>>()
-    })
-    .map_err(io)?;
+    let parse_all = |jobs: &[(usize, u64)]| {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|&(k, first_line)| {
+                    let range = ranges[k];
+                    s.spawn(move || read_range(name, path, fmt, range, first_line, bom, k == last))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<std::io::Result<Vec<Piece>>>()
+        })
+    };
+    let all: Vec<(usize, u64)> = (0..ranges.len()).map(|k| (k, 1)).collect();
+    let mut pieces = parse_all(&all).map_err(io)?;
+    let mut first_lines = Vec::with_capacity(pieces.len());
+    let mut line = 1;
+    for p in &pieces {
+        first_lines.push(line);
+        line += p.last_line;
+    }
+    let again: Vec<(usize, u64)> = pieces
+        .iter()
+        .zip(&first_lines)
+        .enumerate()
+        .filter(|(_, (p, &first))| first > 1 && p.ds.inputs[0].skipped_total > 0)
+        .map(|(k, (_, &first))| (k, first))
+        .collect();
+    for (k, p) in again
+        .iter()
+        .map(|&(k, _)| k)
+        .zip(parse_all(&again).map_err(io)?)
+    {
+        pieces[k] = p;
+    }
+    for ((k, p), &first) in pieces.iter_mut().enumerate().zip(&first_lines) {
+        if again.iter().all(|&(j, _)| j != k) {
+            p.renumber(first);
+        }
+    }
 
     if !pieces_agree(&pieces) {
         return Ok(None);
@@ -257,24 +286,6 @@ fn boundaries(file: &mut File, size: u64, bom: u64, n: usize) -> std::io::Result
     Ok(out)
 }
 
-fn count_newlines(path: &Path, start: u64, end: u64) -> std::io::Result<u64> {
-    let mut f = File::open(path)?;
-    f.seek(SeekFrom::Start(start))?;
-    let mut buf = vec![0u8; SLICE_BYTES];
-    let mut left = end - start;
-    let mut n = 0;
-    while left > 0 {
-        let want = left.min(SLICE_BYTES as u64) as usize;
-        let got = f.read(&mut buf[..want])?;
-        if got == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
-        left -= got as u64;
-    }
-    Ok(n)
-}
-
 /// Parses bytes `start..end` of the file (whole lines) into a dataset of its own.
 fn read_range(
     name: &str,
@@ -291,6 +302,7 @@ fn read_range(
     ds.reserve_for_bytes(end - start);
     let input = ds.add_input(name, "", 0.0);
     let mut parser = fmt.parser_with_options(&BTreeMap::new());
+    parser.expect_bytes(end - start);
     // Decoded offsets start after the byte-order mark, which only the first range holds.
     let skip = if start == 0 { bom } else { 0 };
     let mut scanner = LineScanner::starting_at(first_line, start + skip - bom);

@@ -191,3 +191,33 @@ fn a_forced_format_and_a_second_input_keep_their_place() {
     assert!(d.contains("format set by the user"), "{d}");
     assert_eq!((d, json), run(1));
 }
+
+#[test]
+fn a_later_range_that_skips_lines_is_numbered_as_a_serial_read_numbers_it() {
+    // Clean records first, then, in the last range only, a damaged line and a record repeated
+    // right after itself (skipped as a duplicate, its reason citing the first copy's line):
+    // ranges are first read with their lines numbered from 1, so these reasons must come from
+    // reading that range again at its place.
+    let text = std::fs::read_to_string(fixture(
+        "scenarios/ops-benign-client-other-errors.storage-analytics.log",
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 6);
+    let mut bytes = Vec::new();
+    let (head, tail) = lines.split_at(lines.len() - 2);
+    for l in head {
+        bytes.extend_from_slice(l.as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(b"2.0;not a timestamp;GetBlob\n");
+    for l in [tail[0], tail[0], tail[1]] {
+        bytes.extend_from_slice(l.as_bytes());
+        bytes.push(b'\n');
+    }
+    let t = Temp::new("later-skips", &bytes);
+    assert!(splits(&t.0, 2));
+    let (d, json) = through_ingest_file(&t.0, 2);
+    assert!(d.contains("duplicate record"), "{d}");
+    assert_eq!((d, json), serial(&t.0));
+}

@@ -21,6 +21,8 @@ mod log_analytics_export;
 mod metrics_export;
 mod python_azure_core;
 mod resource_log_json;
+#[doc(hidden)]
+pub use resource_log_json::fast_reader_agrees_with_serde;
 mod sdk_common;
 #[cfg(test)]
 mod server_formats_testkit;

@@ -568,6 +568,16 @@ impl Dataset {
         self.inputs.extend(inputs);
     }
 
+    /// Adds `shift` to every event's line number (wrapping, as the 32-bit numbers do): a line
+    /// range parsed with its lines numbered from 1, moved to its place in the file.
+    pub(crate) fn shift_lines(&mut self, shift: u32) {
+        if shift != 0 {
+            for e in &mut self.events {
+                e.line = e.line.wrapping_add(shift);
+            }
+        }
+    }
+
     /// Appends `other`, the next line range of the same file as input `into` (parallel ingest):
     /// its only input's events and skipped lines continue input `into`. Strings and SAS tokens
     /// are re-interned in the order `other` met them, so symbols come out exactly as a serial

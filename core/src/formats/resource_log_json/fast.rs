@@ -462,9 +462,10 @@ impl<'a> Scan<'a> {
 /// search's set-up per call (then a second pass for control characters) was most of the
 /// reading.
 #[inline]
-fn special_at(b: &[u8], mut i: usize) -> Option<usize> {
+fn special_at(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    {
+    let i = {
+        let mut i = i;
         use std::arch::x86_64::{
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
             _mm_or_si128, _mm_set1_epi8,
@@ -490,7 +491,8 @@ fn special_at(b: &[u8], mut i: usize) -> Option<usize> {
                 i += 16;
             }
         }
-    }
+        i
+    };
     b.get(i..)?
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)

@@ -26,7 +26,8 @@ use super::{Format, LineParser, RangeEnd};
 use crate::input::Line;
 use crate::knowledge::url::preflight_origin;
 use crate::model::{
-    AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service, SourceKind, Timestamp,
+    reuse_extras, AuthKind, EventSink, Field, Location, RawEvent, ResponseType, Service,
+    SourceKind, Timestamp,
 };
 
 mod fast;
@@ -248,26 +249,34 @@ fn auth_from_status(s: &str) -> AuthKind {
 #[derive(Default)]
 struct Parser {
     scanner: JsonObjects,
-    records: u64,
+    out: Out,
     /// Some line went to the multi-line scanner (not one whole record per line).
     multiline: bool,
 }
 
 const NOT_A_RECORD: &str = "a JSON object without \"time\" or \"operationName\": not a Storage resource log record (a fragment or another kind of document)";
 
-/// Emits one record (counting it in `records`), or skips its lines with the reason.
+/// What records are emitted with: their count, and the extras list of the last event, emptied
+/// for the next one's (no allocation per record).
+#[derive(Default)]
+struct Out {
+    records: u64,
+    extras: Vec<(Field, Cow<'static, str>)>,
+}
+
+/// Emits one record (counting it in `out`), or skips its lines with the reason.
 fn record(
     r: Record<'_>,
     first_line: u64,
     last_line: u64,
     offset: u64,
-    records: &mut u64,
+    out: &mut Out,
     sink: &mut dyn EventSink,
 ) {
     if let Some(inner) = r.records {
         // An Event Hubs envelope written on one line.
         for rec in inner {
-            record(rec, first_line, last_line, offset, records, sink);
+            record(rec, first_line, last_line, offset, out, sink);
         }
         return;
     }
@@ -275,7 +284,7 @@ fn record(
         skip_lines(sink, first_line, last_line, NOT_A_RECORD);
         return;
     }
-    *records += 1;
+    out.records += 1;
     let props = r.properties.unwrap_or_default();
     let identity = r.identity.unwrap_or_default();
     let status_text = text(&r.status_text).trim();
@@ -329,7 +338,7 @@ fn record(
         e2e_ms: r.duration_ms.and_then(|n| n.0).map(|v| v as f32),
         server_ms: props.server_latency_ms.and_then(|n| n.0).map(|v| v as f32),
         auth,
-        extras: Vec::with_capacity(5),
+        extras: reuse_extras(std::mem::take(&mut out.extras)),
         location: Location {
             line: first_line as u32,
             offset,
@@ -370,10 +379,11 @@ fn record(
     if !denied.is_empty() {
         ev.push(Field::Note, denied.join("; "));
     }
-    sink.event(ev);
+    sink.event_reusing(&mut ev);
+    out.extras = reuse_extras(std::mem::take(&mut ev.extras));
 }
 
-fn item(item: Item<'_>, records: &mut u64, sink: &mut dyn EventSink) {
+fn item(item: Item<'_>, out: &mut Out, sink: &mut dyn EventSink) {
     match item {
         Item::Object {
             first_line,
@@ -381,7 +391,7 @@ fn item(item: Item<'_>, records: &mut u64, sink: &mut dyn EventSink) {
             offset,
             text,
         } => match serde_json::from_str::<Record<'_>>(text) {
-            Ok(r) => record(r, first_line, last_line, offset, records, sink),
+            Ok(r) => record(r, first_line, last_line, offset, out, sink),
             Err(e) => skip_lines(
                 sink,
                 first_line,
@@ -443,7 +453,7 @@ impl LineParser for Parser {
                         line.number,
                         line.number,
                         line.offset,
-                        &mut self.records,
+                        &mut self.out,
                         sink,
                     );
                     return;
@@ -451,23 +461,23 @@ impl LineParser for Parser {
             }
         }
         self.multiline = true;
-        let records = &mut self.records;
-        self.scanner.line(&line, &mut |it| item(it, records, sink));
+        let out = &mut self.out;
+        self.scanner.line(&line, &mut |it| item(it, out, sink));
     }
 
     fn finish(&mut self, sink: &mut dyn EventSink) {
-        let records = &mut self.records;
+        let out = &mut self.out;
         let mut cut = false;
         let open = self.scanner.finish(&mut |it| {
             if matches!(it, Item::Broken { .. }) {
                 cut = true;
             }
-            item(it, records, sink)
+            item(it, out, sink)
         });
         if cut || open {
             sink.notice(&format!(
                 "The JSON ends before its last record or its enclosing list is closed: the file looks cut short. {} whole record(s) were read.",
-                self.records
+                self.out.records
             ));
         }
     }

@@ -81,10 +81,10 @@ struct Piece {
 
 impl Piece {
     /// Moves a range parsed with its lines numbered from 1 to its place in the file, where its
-    /// first line is `first`. Only for a range that skipped no line: the events are then the
-    /// only place a line number is kept.
+    /// first line is `first`. Only for the first range or one that skipped no line: the events
+    /// are then the only place a line number needs moving.
     fn renumber(&mut self, first: u64) {
-        debug_assert_eq!(self.ds.inputs[0].skipped_total, 0);
+        debug_assert!(first == 1 || self.ds.inputs[0].skipped_total == 0);
         let shift = first - 1;
         // Line numbers are kept as 32 bits, as `Location` takes them from each line: adding
         // the shift in that width gives what numbering the range from `first` gave.

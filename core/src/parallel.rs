@@ -81,14 +81,12 @@ struct Piece {
 
 impl Piece {
     /// Moves a range parsed with its lines numbered from 1 to its place in the file, where its
-    /// first line is `first`. Only for the first range or one that skipped no line: the events
-    /// are then the only place a line number needs moving.
+    /// first line is `first`: its events and skipped lines. Not for a range whose reasons cite
+    /// lines ([`RangeEnd::reasons_cite_lines`]), which is read again instead.
     fn renumber(&mut self, first: u64) {
-        debug_assert!(first == 1 || self.ds.inputs[0].skipped_total == 0);
+        debug_assert!(first == 1 || !self.end.as_ref().is_some_and(|e| e.reasons_cite_lines));
         let shift = first - 1;
-        // Line numbers are kept as 32 bits, as `Location` takes them from each line: adding
-        // the shift in that width gives what numbering the range from `first` gave.
-        self.ds.shift_lines(shift as u32);
+        self.ds.shift_lines(shift);
         self.last_line += shift;
     }
 }
@@ -144,10 +142,9 @@ fn read_in_ranges(
     let ranges: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
 
     // Every range is parsed at once with its lines numbered from 1; once all are read, each
-    // knows where its lines start in the file, and its events are renumbered. A range that
-    // skipped lines is parsed again with the right numbers instead (a reason may cite a line,
-    // as a duplicate's does): a clean log pays one read of the file, not a first one to count
-    // its lines.
+    // knows where its lines start in the file, and its events and skipped lines are
+    // renumbered. A range whose reasons cite a line (a duplicate's does) is parsed again with
+    // the right numbers instead: the file is read once, not a first time to count its lines.
     let last = ranges.len() - 1;
     let parse_all = |jobs: &[(usize, u64)]| {
         std::thread::scope(|s| {
@@ -166,34 +163,24 @@ fn read_in_ranges(
     };
     let all: Vec<(usize, u64)> = (0..ranges.len()).map(|k| (k, 1)).collect();
     let mut pieces = parse_all(&all).map_err(io)?;
-    let mut first_lines = Vec::with_capacity(pieces.len());
-    let mut line = 1;
-    for p in &pieces {
-        first_lines.push(line);
-        line += p.last_line;
-    }
-    let again: Vec<(usize, u64)> = pieces
-        .iter()
-        .zip(&first_lines)
-        .enumerate()
-        .filter(|(_, (p, &first))| first > 1 && p.ds.inputs[0].skipped_total > 0)
-        .map(|(k, (_, &first))| (k, first))
-        .collect();
-    for (k, p) in again
-        .iter()
-        .map(|&(k, _)| k)
-        .zip(parse_all(&again).map_err(io)?)
-    {
-        pieces[k] = p;
-    }
-    for ((k, p), &first) in pieces.iter_mut().enumerate().zip(&first_lines) {
-        if again.iter().all(|&(j, _)| j != k) {
-            p.renumber(first);
-        }
-    }
-
+    // Whether the ranges may be joined does not depend on how their lines are numbered: asked
+    // first, so that a file read serially anyway reads no range twice.
     if !pieces_agree(&pieces) {
         return Ok(None);
+    }
+    let mut again = Vec::new();
+    let mut first = 1;
+    for (k, p) in pieces.iter_mut().enumerate() {
+        let lines = p.last_line;
+        if first > 1 && p.end.as_ref().is_some_and(|e| e.reasons_cite_lines) {
+            again.push((k, first));
+        } else {
+            p.renumber(first);
+        }
+        first += lines;
+    }
+    for (&(k, _), p) in again.iter().zip(parse_all(&again).map_err(io)?) {
+        pieces[k] = p;
     }
     let last_line = pieces.last().map_or(0, |p| p.last_line);
     let mut pieces = pieces.into_iter();

@@ -194,30 +194,38 @@ fn a_forced_format_and_a_second_input_keep_their_place() {
 
 #[test]
 fn a_later_range_that_skips_lines_is_numbered_as_a_serial_read_numbers_it() {
-    // Clean records first, then, in the last range only, a damaged line and a record repeated
-    // right after itself (skipped as a duplicate, its reason citing the first copy's line):
-    // ranges are first read with their lines numbered from 1, so these reasons must come from
-    // reading that range again at its place.
+    // Clean records first, then, in the last range only, a damaged line (its skipped line is
+    // renumbered with the range's events) and, in the second file, a record repeated right
+    // after itself (skipped as a duplicate whose reason cites the first copy's line: that range
+    // is read again at its place).
     let text = std::fs::read_to_string(fixture(
         "scenarios/ops-benign-client-other-errors.storage-analytics.log",
     ))
     .unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() >= 6);
-    let mut bytes = Vec::new();
     let (head, tail) = lines.split_at(lines.len() - 2);
-    for l in head {
-        bytes.extend_from_slice(l.as_bytes());
-        bytes.push(b'\n');
+    for (tag, repeat) in [("damaged", false), ("duplicate", true)] {
+        let mut bytes = Vec::new();
+        for l in head {
+            bytes.extend_from_slice(l.as_bytes());
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(b"2.0;not a timestamp;GetBlob\n");
+        let last: &[&str] = if repeat {
+            &[tail[0], tail[0], tail[1]]
+        } else {
+            &[tail[0], tail[1]]
+        };
+        for l in last {
+            bytes.extend_from_slice(l.as_bytes());
+            bytes.push(b'\n');
+        }
+        let t = Temp::new(tag, &bytes);
+        assert!(splits(&t.0, 2), "{tag}");
+        let (d, json) = through_ingest_file(&t.0, 2);
+        assert!(d.contains(&format!("skipped {}:", head.len() + 1)), "{d}");
+        assert_eq!(d.contains("duplicate record"), repeat, "{d}");
+        assert_eq!((d, json), serial(&t.0), "{tag}");
     }
-    bytes.extend_from_slice(b"2.0;not a timestamp;GetBlob\n");
-    for l in [tail[0], tail[0], tail[1]] {
-        bytes.extend_from_slice(l.as_bytes());
-        bytes.push(b'\n');
-    }
-    let t = Temp::new("later-skips", &bytes);
-    assert!(splits(&t.0, 2));
-    let (d, json) = through_ingest_file(&t.0, 2);
-    assert!(d.contains("duplicate record"), "{d}");
-    assert_eq!((d, json), serial(&t.0));
 }

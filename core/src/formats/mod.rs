@@ -67,6 +67,11 @@ pub struct RangeEnd {
     /// skipped a record the ranges kept, so the file is read again serially. Hashes are fine:
     /// a collision only costs that serial read.
     pub record_keys: Vec<u64>,
+    /// Some reason this range gave for a skipped line names another line (a duplicate names
+    /// the line of its first copy). Ranges are read with their lines numbered from 1 and moved
+    /// to their place afterwards; such a range is read again at its place instead, since the
+    /// text of a reason cannot be renumbered.
+    pub reasons_cite_lines: bool,
 }
 
 /// A streaming parser: receives every line of one input in order, pushes events into the sink,

@@ -485,6 +485,8 @@ struct Parser {
     /// The extras list of the last line's event, emptied, for the next one's.
     extras: Vec<(Field, Cow<'static, str>)>,
     newer_version_noted: bool,
+    /// A duplicate was skipped, with a reason that names its first copy's line.
+    duplicate_skipped: bool,
 }
 
 /// Service from the service-type field without allocating for the usual words.
@@ -637,6 +639,7 @@ impl LineParser for Parser {
         };
         if let Some((h, g, n)) = record_key {
             if let Some(first) = self.seen.first_or_insert(h, g, n, line.number) {
+                self.duplicate_skipped = true;
                 sink.skipped(
                     line.number,
                     &format!(
@@ -730,7 +733,10 @@ impl LineParser for Parser {
             .map(|(g, n, _)| key_hash(((g[0] as u128) << 64) | g[1] as u128, n))
             .collect();
         record_keys.sort_unstable();
-        Some(RangeEnd { record_keys })
+        Some(RangeEnd {
+            record_keys,
+            reasons_cite_lines: self.duplicate_skipped,
+        })
     }
 }
 

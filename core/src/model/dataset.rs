@@ -568,12 +568,20 @@ impl Dataset {
         self.inputs.extend(inputs);
     }
 
-    /// Adds `shift` to every event's line number (wrapping, as the 32-bit numbers do): a line
-    /// range parsed with its lines numbered from 1, moved to its place in the file.
-    pub(crate) fn shift_lines(&mut self, shift: u32) {
-        if shift != 0 {
-            for e in &mut self.events {
-                e.line = e.line.wrapping_add(shift);
+    /// Adds `shift` to the line number of every event and listed skipped line: a line range
+    /// parsed with its lines numbered from 1, moved to its place in the file. Events keep 32
+    /// bits, as `Location` takes them from each line, so theirs wrap as numbering the range
+    /// from its place would have.
+    pub(crate) fn shift_lines(&mut self, shift: u64) {
+        if shift == 0 {
+            return;
+        }
+        for e in &mut self.events {
+            e.line = e.line.wrapping_add(shift as u32);
+        }
+        for info in &mut self.inputs {
+            for k in &mut info.skipped {
+                k.line += shift;
             }
         }
     }

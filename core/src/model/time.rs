@@ -175,43 +175,30 @@ fn micros_of(frac: &[u8]) -> u32 {
 /// fraction digits, read without the general parser's trims and searches; `None` for anything
 /// else (the general parser then decides, with the same result for this shape).
 fn parse_iso_utc(b: &[u8]) -> Option<Timestamp> {
-    let n = b.len();
-    if n < 20
-        || b[n - 1] != b'Z'
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    // The minutes, seconds and fraction are checked first: they also say that the text is long
+    // enough for the hour.
+    let rest = rest_of_hour(b)?;
+    Some(Timestamp(hour_start(b)? + rest))
+}
+
+/// Microseconds of the start of the hour named by the first 13 bytes of a time in the usual
+/// shape (`2024-03-05T10`), once [`rest_of_hour`] has accepted the rest of the text.
+fn hour_start(b: &[u8]) -> Option<i64> {
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return None;
     }
-    // Digit values (bytes less '0'); bytes 0-3, 5-6, 8-9, 11-12, 14-15 and 17-18 must be digits.
-    let d: [u8; 19] = std::array::from_fn(|i| b[i].wrapping_sub(b'0'));
-    for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] {
+    // Digit values (bytes less '0'); bytes 0-3, 5-6, 8-9 and 11-12 must be digits.
+    let d: [u8; 13] = std::array::from_fn(|i| b[i].wrapping_sub(b'0'));
+    for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12] {
         if d[i] >= 10 {
             return None;
         }
     }
     let two = |i: usize| u32::from(d[i]) * 10 + u32::from(d[i + 1]);
     let year = two(0) * 100 + two(2);
-    let mut micros = 0u32;
-    if n > 20 {
-        let frac = &b[20..n - 1];
-        if b[19] != b'.' || frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        micros = micros_of(frac);
-    }
-    Timestamp::from_civil(
-        i64::from(year),
-        two(5),
-        two(8),
-        two(11),
-        two(14),
-        two(17),
-        micros,
-    )
+    // Minutes and seconds add to the hour's start linearly, so validating the date and hour
+    // here and the rest in `rest_of_hour` is `from_civil`'s whole check.
+    Timestamp::from_civil(i64::from(year), two(5), two(8), two(11), 0, 0, 0).map(|t| t.0)
 }
 
 /// [`Timestamp::parse`] for a column of times that mostly share their hour, as a large log's
@@ -235,14 +222,15 @@ impl HourReader {
                 }
             }
         }
-        let t = Timestamp::parse(s)?;
-        // Keep the hour only for the usual shape, whose first 13 bytes name it.
+        // Another hour (or the first row): read it in the usual shape, which is what
+        // `Timestamp::parse` tries first, and keep it; any other text goes to the general parser.
         if let (Some(head), Some(rest)) = (b.first_chunk::<13>(), rest_of_hour(b)) {
-            if parse_iso_utc(b) == Some(t) {
-                self.hour = Some((*head, t.0 - rest));
+            if let Some(start) = hour_start(b) {
+                self.hour = Some((*head, start));
+                return Some(Timestamp(start + rest));
             }
         }
-        Some(t)
+        Timestamp::parse(s)
     }
 }
 

@@ -35,14 +35,46 @@ struct Scan<'a> {
     i: usize,
 }
 
-/// Marks field `bit` of `seen` as read, or declines when it was read before (serde refuses a
-/// duplicate field).
-fn once(seen: &mut u32, bit: u32) -> Option<()> {
-    if *seen & (1 << bit) != 0 {
-        return None;
+/// The member of an object whose key is `$key`, read into the field named for it (`"json
+/// key" => reader method => place`); `Some(false)` for a key not listed, which the caller
+/// passes over. A key met twice declines (serde refuses a duplicate field): each listed key
+/// has a bit of `$seen`, its position in the list.
+macro_rules! fields {
+    ($s:ident, $key:ident, $seen:ident, { $($name:literal => $read:ident => $place:expr),+ $(,)? }) => {{
+        const KEYS: &[&str] = &[$($name),+];
+        match $key {
+            $($name => {
+                let bit = 1u32 << const { position(KEYS, $name) };
+                if $seen & bit != 0 {
+                    return None;
+                }
+                $seen |= bit;
+                $place = $s.$read()?;
+            })+
+            _ => return Some(false),
+        }
+        Some(true)
+    }};
+}
+
+/// Where `key` is in `keys`, at compile time (a listed key's bit in [`fields!`]).
+const fn position(keys: &[&str], key: &str) -> u32 {
+    let mut k = 0;
+    while k < keys.len() {
+        let (a, b) = (keys[k].as_bytes(), key.as_bytes());
+        if a.len() == b.len() {
+            let mut i = 0;
+            while i < a.len() && a[i] == b[i] {
+                i += 1;
+            }
+            if i == a.len() {
+                assert!(k < 32, "a `seen` set holds 32 keys");
+                return k as u32;
+            }
+        }
+        k += 1;
     }
-    *seen |= 1 << bit;
-    Some(())
+    panic!("the key is in the list")
 }
 
 impl<'a> Scan<'a> {
@@ -283,60 +315,24 @@ impl<'a> Scan<'a> {
         let mut r = Record::default();
         let mut seen = 0u32;
         self.object(0, |s, key| {
-            match key {
-                "time" => {
-                    once(&mut seen, 0)?;
-                    r.time = s.text_field()?;
-                }
-                "resourceId" => {
-                    once(&mut seen, 1)?;
-                    r.resource_id = s.text_field()?;
-                }
-                "operationName" => {
-                    once(&mut seen, 2)?;
-                    r.operation_name = s.text_field()?;
-                }
-                "operationVersion" => {
-                    once(&mut seen, 3)?;
-                    r.operation_version = s.text_field()?;
-                }
-                "statusCode" => {
-                    once(&mut seen, 4)?;
-                    r.status_code = s.num_field()?;
-                }
-                "statusText" => {
-                    once(&mut seen, 5)?;
-                    r.status_text = s.text_field()?;
-                }
-                "durationMs" => {
-                    once(&mut seen, 6)?;
-                    r.duration_ms = s.num_field()?;
-                }
-                "callerIpAddress" => {
-                    once(&mut seen, 7)?;
-                    r.caller_ip_address = s.text_field()?;
-                }
-                "correlationId" => {
-                    once(&mut seen, 8)?;
-                    r.correlation_id = s.text_field()?;
-                }
-                "identity" => {
-                    once(&mut seen, 9)?;
-                    r.identity = s.identity()?;
-                }
-                "properties" => {
-                    once(&mut seen, 10)?;
-                    r.properties = s.properties()?;
-                }
-                "uri" => {
-                    once(&mut seen, 11)?;
-                    r.uri = s.text_field()?;
-                }
-                // The Event Hubs envelope: serde reads it.
-                "records" => return None,
-                _ => return Some(false),
+            // The Event Hubs envelope: serde reads it.
+            if key == "records" {
+                return None;
             }
-            Some(true)
+            fields!(s, key, seen, {
+                "time" => text_field => r.time,
+                "resourceId" => text_field => r.resource_id,
+                "operationName" => text_field => r.operation_name,
+                "operationVersion" => text_field => r.operation_version,
+                "statusCode" => num_field => r.status_code,
+                "statusText" => text_field => r.status_text,
+                "durationMs" => num_field => r.duration_ms,
+                "callerIpAddress" => text_field => r.caller_ip_address,
+                "correlationId" => text_field => r.correlation_id,
+                "identity" => identity => r.identity,
+                "properties" => properties => r.properties,
+                "uri" => text_field => r.uri,
+            })
         })?;
         Some(r)
     }
@@ -348,18 +344,10 @@ impl<'a> Scan<'a> {
         let mut id = Identity::default();
         let mut seen = 0u32;
         self.object(1, |s, key| {
-            match key {
-                "type" => {
-                    once(&mut seen, 0)?;
-                    id.kind = s.text_field()?;
-                }
-                "authorization" => {
-                    once(&mut seen, 1)?;
-                    id.authorization = s.authorizations()?;
-                }
-                _ => return Some(false),
-            }
-            Some(true)
+            fields!(s, key, seen, {
+                "type" => text_field => id.kind,
+                "authorization" => authorizations => id.authorization,
+            })
         })?;
         Some(Some(id))
     }
@@ -376,22 +364,11 @@ impl<'a> Scan<'a> {
             let mut a = Authorization::default();
             let mut seen = 0u32;
             self.object(2, |s, key| {
-                match key {
-                    "action" => {
-                        once(&mut seen, 0)?;
-                        a.action = s.text_field()?;
-                    }
-                    "result" => {
-                        once(&mut seen, 1)?;
-                        a.result = s.text_field()?;
-                    }
-                    "reason" => {
-                        once(&mut seen, 2)?;
-                        a.reason = s.text_field()?;
-                    }
-                    _ => return Some(false),
-                }
-                Some(true)
+                fields!(s, key, seen, {
+                    "action" => text_field => a.action,
+                    "result" => text_field => a.result,
+                    "reason" => text_field => a.reason,
+                })
             })?;
             list.push(a);
             if !self.more(b']')? {
@@ -407,50 +384,18 @@ impl<'a> Scan<'a> {
         let mut p = Properties::default();
         let mut seen = 0u32;
         self.object(1, |s, key| {
-            match key {
-                "accountName" => {
-                    once(&mut seen, 0)?;
-                    p.account_name = s.text_field()?;
-                }
-                "requestUrl" => {
-                    once(&mut seen, 1)?;
-                    p.request_url = s.text_field()?;
-                }
-                "userAgentHeader" => {
-                    once(&mut seen, 2)?;
-                    p.user_agent_header = s.text_field()?;
-                }
-                "referrerHeader" => {
-                    once(&mut seen, 3)?;
-                    p.referrer_header = s.text_field()?;
-                }
-                "serviceType" => {
-                    once(&mut seen, 4)?;
-                    p.service_type = s.text_field()?;
-                }
-                "objectKey" => {
-                    once(&mut seen, 5)?;
-                    p.object_key = s.text_field()?;
-                }
-                "clientRequestId" => {
-                    once(&mut seen, 6)?;
-                    p.client_request_id = s.text_field()?;
-                }
-                "serverLatencyMs" => {
-                    once(&mut seen, 7)?;
-                    p.server_latency_ms = s.num_field()?;
-                }
-                "conditionsUsed" => {
-                    once(&mut seen, 8)?;
-                    p.conditions_used = s.text_field()?;
-                }
-                "metricResponseType" => {
-                    once(&mut seen, 9)?;
-                    p.metric_response_type = s.text_field()?;
-                }
-                _ => return Some(false),
-            }
-            Some(true)
+            fields!(s, key, seen, {
+                "accountName" => text_field => p.account_name,
+                "requestUrl" => text_field => p.request_url,
+                "userAgentHeader" => text_field => p.user_agent_header,
+                "referrerHeader" => text_field => p.referrer_header,
+                "serviceType" => text_field => p.service_type,
+                "objectKey" => text_field => p.object_key,
+                "clientRequestId" => text_field => p.client_request_id,
+                "serverLatencyMs" => num_field => p.server_latency_ms,
+                "conditionsUsed" => text_field => p.conditions_used,
+                "metricResponseType" => text_field => p.metric_response_type,
+            })
         })?;
         Some(Some(p))
     }

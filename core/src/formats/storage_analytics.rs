@@ -637,19 +637,6 @@ impl LineParser for Parser {
                 }
             }
         };
-        if let Some((h, g, n)) = record_key {
-            if let Some(first) = self.seen.first_or_insert(h, g, n, line.number) {
-                self.duplicate_skipped = true;
-                sink.skipped(
-                    line.number,
-                    &format!(
-                        "duplicate record: request id {request_id} with operation count {n} was already read on line {first} (the service may write a record twice within an hour)"
-                    ),
-                );
-                return;
-            }
-        }
-
         let request_status = trimmed(f.get(3));
         let response_type = classify(request_status);
         // From version 2017-04-17 the service writes the error code where ClientOtherError
@@ -708,6 +695,23 @@ impl LineParser for Parser {
         // characters the writer encodes, so only preflight rows read it, and undecoded.
         if let Some(o) = preflight_origin(f.get(2), f.get(28)) {
             ev.push(Field::Origin, o);
+        }
+        // The duplicate check comes last, when the event is ready: the table is large and read
+        // at a random place per record, so the load `prefetch` started above has had the whole
+        // field work to arrive (checked first, it waited for memory on most rows). Building an
+        // event for a duplicate, which is then dropped, is rare work.
+        if let Some((h, g, n)) = record_key {
+            if let Some(first) = self.seen.first_or_insert(h, g, n, line.number) {
+                self.duplicate_skipped = true;
+                sink.skipped(
+                    line.number,
+                    &format!(
+                        "duplicate record: request id {request_id} with operation count {n} was already read on line {first} (the service may write a record twice within an hour)"
+                    ),
+                );
+                self.extras = reuse_extras(std::mem::take(&mut ev.extras));
+                return;
+            }
         }
         sink.event_reusing(&mut ev);
         self.extras = reuse_extras(std::mem::take(&mut ev.extras));

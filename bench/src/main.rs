@@ -16,6 +16,12 @@ use std::time::Instant;
 
 use storage_doctor_core::{Ingest, Report};
 
+/// Large tables on 2 MiB pages where Linux offers them (see `storage_doctor_core::large_pages`).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOC: storage_doctor_core::large_pages::LargePages =
+    storage_doctor_core::large_pages::LargePages;
+
 /// Slice size the CLI and the page's worker feed the ingest with.
 const SLICE: usize = 8 << 20;
 

@@ -15,6 +15,12 @@ mod output;
 
 use std::process::ExitCode;
 
+/// Large tables on 2 MiB pages where Linux offers them (see `storage_doctor_core::large_pages`).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOC: storage_doctor_core::large_pages::LargePages =
+    storage_doctor_core::large_pages::LargePages;
+
 const USAGE: &str = "\
 Storage Doctor: find out why Azure Storage requests failed, from your logs.
 

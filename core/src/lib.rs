@@ -20,6 +20,8 @@ pub mod formats;
 pub mod ingest;
 pub mod input;
 pub mod knowledge;
+#[cfg(target_os = "linux")]
+pub mod large_pages;
 pub mod model;
 pub mod parallel;
 pub mod report;

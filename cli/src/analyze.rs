@@ -149,7 +149,7 @@ pub fn main(argv: &[String]) -> ExitCode {
         }
     }
     let ds = ing.finish();
-    let report = Report::build(&ds);
+    let report = Report::build_on(&ds, threads);
     let kql = args.flag("--kql");
     let text = match output {
         Output::Json => report.to_json(),

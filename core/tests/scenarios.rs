@@ -33,6 +33,14 @@ fn run(path: &Path) -> Result<(), String> {
     }
     let ds = ing.finish();
     let report = Report::build(&ds);
+    // The CLI runs the rules on several threads: the report must not change.
+    for threads in [2, 3, 8] {
+        if Report::build_on(&ds, threads).to_json() != report.to_json() {
+            return Err(format!(
+                "the rules run on {threads} threads gave another report than on one"
+            ));
+        }
+    }
     for (i, input) in spec["inputs"].as_array().unwrap().iter().enumerate() {
         if let Some(fmt) = input["format"].as_str() {
             let got = &report.inputs[i].format;

@@ -74,8 +74,18 @@ impl Report {
     /// worker keeps it for the requests table; building it twice doubled the most expensive
     /// step of the diagnosis).
     pub fn from_correlation(ds: &Dataset, correlation: &Correlation) -> Report {
+        Report::from_correlation_on(ds, correlation, 1)
+    }
+
+    /// [`Report::build`] with the rules run on up to `threads` threads ([`rules::run_all_on`]):
+    /// the same report, sooner where there are cores to spare (the CLI).
+    pub fn build_on(ds: &Dataset, threads: usize) -> Report {
+        Report::from_correlation_on(ds, &Correlation::build(ds), threads)
+    }
+
+    fn from_correlation_on(ds: &Dataset, correlation: &Correlation, threads: usize) -> Report {
         let cx = Context::new(ds, correlation);
-        let findings = rules::run_all(&cx);
+        let findings = rules::run_all_on(&cx, threads);
         Report {
             version: 1,
             inputs: ds

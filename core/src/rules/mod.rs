@@ -448,7 +448,52 @@ pub fn registry() -> &'static [&'static dyn Rule] {
 
 /// Runs every rule and orders the findings by severity, then by count.
 pub fn run_all(cx: &Context<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = registry().iter().flat_map(|r| r.run(cx)).collect();
+    in_order(registry().iter().flat_map(|r| r.run(cx)).collect())
+}
+
+/// [`run_all`] on up to `threads` threads, for native callers with cores to spare (the CLI):
+/// each thread takes the next rule not yet taken, and the findings are put back in registry
+/// order before sorting, so the answer is exactly `run_all`'s. A shared index a rule asks for
+/// (the attempt lists, the delete history…) is still built once: a second thread that asks
+/// for it meanwhile waits for the first.
+pub fn run_all_on(cx: &Context<'_>, threads: usize) -> Vec<Finding> {
+    let rules = registry();
+    let threads = threads.min(rules.len());
+    if threads <= 1 {
+        return run_all(cx);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut by_rule: Vec<Vec<Finding>> = (0..rules.len()).map(|_| Vec::new()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(rule) = rules.get(i) else {
+                            return done;
+                        };
+                        done.push((i, rule.run(cx)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A rule that panics panics the caller, as it would in `run_all`.
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (i, findings) in done {
+                by_rule[i] = findings;
+            }
+        }
+    });
+    in_order(by_rule.into_iter().flatten().collect())
+}
+
+/// Orders findings by severity, then by count; ties keep their order (the registry's).
+fn in_order(mut out: Vec<Finding>) -> Vec<Finding> {
     out.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)));
     out
 }

@@ -392,15 +392,23 @@ fn key_hash(g: u128, n: u32) -> u64 {
 }
 
 /// The records read so far, for duplicate detection: (request id, operation count) → the line
-/// first seen. An open-addressing table of (hash, index) slots over a list of keys: one cache
-/// miss per record and about 48 bytes each, where a general map took more of both.
+/// first seen. An open-addressing table of 4-byte slots over a list of keys: one cache miss per
+/// record and about 40 bytes each, where a general map took more of both. The table is read at
+/// a random place per record, so its size is what the cache holds of it: 4-byte slots halve
+/// the 8-byte ones it had (a 500 MB file: 8 MB instead of 16).
 #[derive(Default)]
 struct Seen {
-    /// High 32 bits: the key's hash; low 32 bits: 1 + index into `keys`; 0 is an empty slot.
-    /// Length a power of two, at most half full.
-    table: Vec<u64>,
+    /// With `ids = table.len() - 1`: a slot is `(hash & !ids) | (1 + index into keys)`, the
+    /// key's hash bits above those that choose its place (a tag that rejects almost every other
+    /// key met while probing without reading it) and its index; 0 is an empty slot. Length a
+    /// power of two, at most half full, so indexes stay below `ids`.
+    table: Vec<u32>,
     keys: Vec<([u64; 2], u32, u64)>,
 }
+
+/// Records beyond this many are not remembered (each would need a table over 2³² slots): a
+/// repeat of one of them is then read as a new record. About 1.3 TB of `$logs`.
+const SEEN_MAX: usize = 1 << 31;
 
 impl Seen {
     /// Asks the CPU to start loading the slot where the key with hash `h` begins its search:
@@ -424,20 +432,25 @@ impl Seen {
     /// [`key_hash`] of the key.
     fn first_or_insert(&mut self, h: u64, g: u128, n: u32, line: u64) -> Option<u64> {
         if (self.keys.len() + 1) * 2 > self.table.len() {
+            if self.keys.len() >= SEEN_MAX {
+                return None;
+            }
             self.grow();
         }
         let guid = [(g >> 64) as u64, g as u64];
         let mask = self.table.len() - 1;
+        let ids = mask as u32;
+        let tag = h as u32 & !ids;
         let mut i = h as usize & mask;
         loop {
             let slot = self.table[i];
             if slot == 0 {
                 self.keys.push((guid, n, line));
-                self.table[i] = (h & !0xffff_ffff) | self.keys.len() as u64;
+                self.table[i] = tag | self.keys.len() as u32;
                 return None;
             }
-            if slot >> 32 == h >> 32 {
-                let (kg, kn, first) = self.keys[(slot & 0xffff_ffff) as usize - 1];
+            if slot & !ids == tag {
+                let (kg, kn, first) = self.keys[(slot & ids) as usize - 1];
                 if kg == guid && kn == n {
                     return Some(first);
                 }
@@ -448,6 +461,7 @@ impl Seen {
 
     /// Makes room for `records` keys without growing.
     fn reserve(&mut self, records: usize) {
+        let records = records.min(SEEN_MAX);
         let size = (records * 2).next_power_of_two();
         if size > self.table.len() {
             self.keys.reserve(records.saturating_sub(self.keys.len()));
@@ -459,17 +473,18 @@ impl Seen {
         self.rehash((self.table.len() * 2).max(1024));
     }
 
-    /// Rebuilds the table with `size` slots (a power of two) from the keys.
+    /// Rebuilds the table with `size` slots (a power of two, at most 2³²) from the keys.
     fn rehash(&mut self, size: usize) {
         self.table = vec![0; size];
         let mask = size - 1;
+        let ids = mask as u32;
         for (k, (g, n, _)) in self.keys.iter().enumerate() {
             let h = key_hash(((g[0] as u128) << 64) | g[1] as u128, *n);
             let mut i = h as usize & mask;
             while self.table[i] != 0 {
                 i = (i + 1) & mask;
             }
-            self.table[i] = (h & !0xffff_ffff) | (k as u64 + 1);
+            self.table[i] = (h as u32 & !ids) | (k as u32 + 1);
         }
     }
 }

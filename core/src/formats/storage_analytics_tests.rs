@@ -685,6 +685,32 @@ fn the_record_table_finds_every_repeat_however_it_was_sized() {
 }
 
 #[test]
+fn keys_that_share_a_place_and_a_tag_are_told_apart() {
+    // The hash is the caller's: give many keys one hash (same place, same tag), and keys whose
+    // hashes differ only above 32 bits, and every key must still be found as itself.
+    let mut seen = Seen::default();
+    let keys: Vec<(u128, u32)> = (0..200u32)
+        .map(|k| (u128::from(k) << 70 | 5, k % 2))
+        .collect();
+    for (j, &(g, n)) in keys.iter().enumerate() {
+        let h = if j % 2 == 0 {
+            0xdead_beef
+        } else {
+            0xdead_beef | (j as u64) << 40
+        };
+        assert_eq!(seen.first_or_insert(h, g, n, j as u64 + 1), None, "{j}");
+    }
+    for (j, &(g, n)) in keys.iter().enumerate().rev() {
+        let h = if j % 2 == 0 {
+            0xdead_beef
+        } else {
+            0xdead_beef | (j as u64) << 40
+        };
+        assert_eq!(seen.first_or_insert(h, g, n, 0), Some(j as u64 + 1), "{j}");
+    }
+}
+
+#[test]
 fn a_size_hint_changes_no_result() {
     // The fixture read with its size announced (the record table sized up front) and with none.
     let mut text = FIXTURE.to_vec();

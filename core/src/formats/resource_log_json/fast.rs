@@ -207,40 +207,12 @@ impl<'a> Scan<'a> {
     fn skip_value(&mut self, depth: u32) -> Option<()> {
         match self.peek()? {
             b'"' => self.skip_string(),
-            b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.i += 1;
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip_string()?;
-                    self.eat(b':')?;
-                    self.skip_value(depth + 1)?;
-                    if !self.more(b'}')? {
-                        return Some(());
-                    }
-                }
-            }
-            b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.i += 1;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip_value(depth + 1)?;
-                    if !self.more(b']')? {
-                        return Some(());
-                    }
-                }
-            }
+            b'{' if depth < MAX_DEPTH => self.list(b'{', b'}', |s| {
+                s.skip_string()?;
+                s.eat(b':')?;
+                s.skip_value(depth + 1)
+            }),
+            b'[' if depth < MAX_DEPTH => self.list(b'[', b']', |s| s.skip_value(depth + 1)),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -286,6 +258,27 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// `open`, then items separated by `,` (none at all is allowed), then `close`: JSON's
+    /// objects and arrays. `item` reads one item.
+    fn list(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
+        if self.peek()? == close {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            if !self.more(close)? {
+                return Some(());
+            }
+        }
+    }
+
     /// The members of an object whose keys this reader knows (`field` reads the value of a key
     /// and says whether it knew it; others are passed over).
     fn object(
@@ -293,22 +286,15 @@ impl<'a> Scan<'a> {
         depth: u32,
         mut field: impl FnMut(&mut Self, &'a str) -> Option<bool>,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
+        self.list(b'{', b'}', |s| {
             // A key written with an escape could still name a field: serde decides.
-            let key = self.plain_string()?;
-            self.eat(b':')?;
-            if !field(self, key)? {
-                self.skip_value(depth + 1)?;
+            let key = s.plain_string()?;
+            s.eat(b':')?;
+            if !field(s, key)? {
+                s.skip_value(depth + 1)?;
             }
-            if !self.more(b'}')? {
-                return Some(());
-            }
-        }
+            Some(())
+        })
     }
 
     fn record(&mut self) -> Option<Record<'a>> {
@@ -354,16 +340,11 @@ impl<'a> Scan<'a> {
 
     /// `identity.authorization`: a list of objects (`null` is no list to serde: it declines).
     fn authorizations(&mut self) -> Option<Vec<Authorization<'a>>> {
-        self.eat(b'[')?;
         let mut list = Vec::new();
-        if self.peek()? == b']' {
-            self.i += 1;
-            return Some(list);
-        }
-        loop {
+        self.list(b'[', b']', |s| {
             let mut a = Authorization::default();
             let mut seen = 0u32;
-            self.object(2, |s, key| {
+            s.object(2, |s, key| {
                 fields!(s, key, seen, {
                     "action" => text_field => a.action,
                     "result" => text_field => a.result,
@@ -371,10 +352,9 @@ impl<'a> Scan<'a> {
                 })
             })?;
             list.push(a);
-            if !self.more(b']')? {
-                return Some(list);
-            }
-        }
+            Some(())
+        })?;
+        Some(list)
     }
 
     fn properties(&mut self) -> Option<Option<Properties<'a>>> {

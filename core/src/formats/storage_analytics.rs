@@ -403,7 +403,7 @@ struct Seen {
     /// key met while probing without reading it) and its index; 0 is an empty slot. Length a
     /// power of two, at most half full, so indexes stay below `ids`.
     table: Vec<u32>,
-    keys: Vec<([u64; 2], u32, u64)>,
+    keys: Vec<(u128, u32, u64)>,
 }
 
 /// Records beyond this many are not remembered (each would need a table over 2³² slots): a
@@ -437,7 +437,6 @@ impl Seen {
             }
             self.grow();
         }
-        let guid = [(g >> 64) as u64, g as u64];
         let mask = self.table.len() - 1;
         let ids = mask as u32;
         let tag = h as u32 & !ids;
@@ -445,13 +444,13 @@ impl Seen {
         loop {
             let slot = self.table[i];
             if slot == 0 {
-                self.keys.push((guid, n, line));
+                self.keys.push((g, n, line));
                 self.table[i] = tag | self.keys.len() as u32;
                 return None;
             }
             if slot & !ids == tag {
                 let (kg, kn, first) = self.keys[(slot & ids) as usize - 1];
-                if kg == guid && kn == n {
+                if kg == g && kn == n {
                     return Some(first);
                 }
             }
@@ -478,8 +477,8 @@ impl Seen {
         self.table = vec![0; size];
         let mask = size - 1;
         let ids = mask as u32;
-        for (k, (g, n, _)) in self.keys.iter().enumerate() {
-            let h = key_hash(((g[0] as u128) << 64) | g[1] as u128, *n);
+        for (k, &(g, n, _)) in self.keys.iter().enumerate() {
+            let h = key_hash(g, n);
             let mut i = h as usize & mask;
             while self.table[i] != 0 {
                 i = (i + 1) & mask;
@@ -524,31 +523,6 @@ fn auth_type(s: &str) -> AuthKind {
         "bearer" => AuthKind::OAuth,
         "" => AuthKind::Unknown,
         _ => AuthKind::from_word(s),
-    }
-}
-
-/// [`ResponseType::parse`] for request-status values, without the substring searches that
-/// function sets up (it runs once per line here).
-fn classify(s: &str) -> ResponseType {
-    let mut t = s;
-    for p in ["Anonymous", "SAS", "OAuth", "TrustedAccessSas"] {
-        if let Some(r) = t.strip_prefix(p) {
-            t = r;
-        }
-    }
-    match t {
-        "Success" => ResponseType::Success,
-        "" => ResponseType::Unknown,
-        "ClientOtherError" => ResponseType::ClientOtherError,
-        "AuthorizationError" => ResponseType::AuthorizationError,
-        "ThrottlingError" | "ClientThrottlingError" | "ServerBusyError" => {
-            ResponseType::ThrottlingError
-        }
-        "ServerTimeoutError" => ResponseType::ServerTimeoutError,
-        "ClientTimeoutError" => ResponseType::ClientTimeoutError,
-        "NetworkError" => ResponseType::NetworkError,
-        "ServerOtherError" => ResponseType::ServerOtherError,
-        _ => ResponseType::parse(s),
     }
 }
 
@@ -653,7 +627,7 @@ impl LineParser for Parser {
             }
         };
         let request_status = trimmed(f.get(3));
-        let response_type = classify(request_status);
+        let response_type = ResponseType::parse(request_status);
         // From version 2017-04-17 the service writes the error code where ClientOtherError
         // would be.
         let error_code = if response_type == ResponseType::ErrorCode {
@@ -715,8 +689,12 @@ impl LineParser for Parser {
         // at a random place per record, so the load `prefetch` started above has had the whole
         // field work to arrive (checked first, it waited for memory on most rows). Building an
         // event for a duplicate, which is then dropped, is rare work.
-        if let Some((h, g, n)) = record_key {
-            if let Some(first) = self.seen.first_or_insert(h, g, n, line.number) {
+        let first_copy = record_key.and_then(|(h, g, n)| {
+            let first = self.seen.first_or_insert(h, g, n, line.number)?;
+            Some((n, first))
+        });
+        match first_copy {
+            Some((n, first)) => {
                 self.duplicate_skipped = true;
                 sink.skipped(
                     line.number,
@@ -724,11 +702,9 @@ impl LineParser for Parser {
                         "duplicate record: request id {request_id} with operation count {n} was already read on line {first} (the service may write a record twice within an hour)"
                     ),
                 );
-                self.extras = reuse_extras(std::mem::take(&mut ev.extras));
-                return;
             }
+            None => sink.event_reusing(&mut ev),
         }
-        sink.event_reusing(&mut ev);
         self.extras = reuse_extras(std::mem::take(&mut ev.extras));
     }
 
@@ -749,7 +725,7 @@ impl LineParser for Parser {
         let mut record_keys: Vec<u64> = std::mem::take(&mut self.seen)
             .keys
             .into_iter()
-            .map(|(g, n, _)| key_hash(((g[0] as u128) << 64) | g[1] as u128, n))
+            .map(|(g, n, _)| key_hash(g, n))
             .collect();
         record_keys.sort_unstable();
         Some(RangeEnd {

@@ -73,9 +73,10 @@ fn digits_words(b: &[u8; 36]) -> Option<(u128, bool)> {
 #[target_feature(enable = "ssse3")]
 unsafe fn digits_ssse3(b: &[u8; 36]) -> Option<(u128, bool)> {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
-        _mm_maddubs_epi16, _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16, _mm_set1_epi16,
-        _mm_set1_epi8, _mm_setr_epi8, _mm_setzero_si128, _mm_shuffle_epi8, _mm_storeu_si128,
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
+        _mm_loadu_si128, _mm_maddubs_epi16, _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16,
+        _mm_set1_epi16, _mm_set1_epi8, _mm_setr_epi8, _mm_setzero_si128, _mm_shuffle_epi8,
+        _mm_storeu_si128,
     };
     // SAFETY: SSSE3 is present (this function's contract); the loads read bytes 0..16,
     // 16..32 and 20..36 of the 36-byte array, and need no alignment.
@@ -130,7 +131,7 @@ unsafe fn digits_ssse3(b: &[u8; 36]) -> Option<(u128, bool)> {
             let nibble = _mm_and_si128(x, _mm_set1_epi8(0x0F));
             _mm_or_si128(
                 _mm_andnot_si128(letter, nibble),
-                _mm_and_si128(letter, plus_nine(nibble)),
+                _mm_and_si128(letter, _mm_add_epi8(nibble, _mm_set1_epi8(9))),
             )
         };
         let a = value(first, &mut bad, &mut upper);
@@ -145,15 +146,6 @@ unsafe fn digits_ssse3(b: &[u8; 36]) -> Option<(u128, bool)> {
         _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), bytes);
         Some((u128::from_be_bytes(out), upper == 0))
     }
-}
-
-/// `x + 9` in every byte.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "ssse3")]
-#[inline]
-fn plus_nine(x: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i {
-    use std::arch::x86_64::{_mm_add_epi8, _mm_set1_epi8};
-    _mm_add_epi8(x, _mm_set1_epi8(9))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;

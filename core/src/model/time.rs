@@ -215,21 +215,19 @@ pub struct HourReader {
 impl HourReader {
     pub fn parse(&mut self, s: &str) -> Option<Timestamp> {
         let b = s.as_bytes();
-        if let (Some((hour, start)), Some(head)) = (&self.hour, b.first_chunk::<13>()) {
-            if head == hour {
-                if let Some(rest) = rest_of_hour(b) {
-                    return Some(Timestamp(start + rest));
+        if let (Some(head), Some(rest)) = (b.first_chunk::<13>(), rest_of_hour(b)) {
+            match self.hour {
+                Some((hour, start)) if hour == *head => return Some(Timestamp(start + rest)),
+                // Another hour (or the first row): its start is worked out once, and kept.
+                _ => {
+                    if let Some(start) = hour_start(b) {
+                        self.hour = Some((*head, start));
+                        return Some(Timestamp(start + rest));
+                    }
                 }
             }
         }
-        // Another hour (or the first row): read it in the usual shape, which is what
-        // `Timestamp::parse` tries first, and keep it; any other text goes to the general parser.
-        if let (Some(head), Some(rest)) = (b.first_chunk::<13>(), rest_of_hour(b)) {
-            if let Some(start) = hour_start(b) {
-                self.hour = Some((*head, start));
-                return Some(Timestamp(start + rest));
-            }
-        }
+        // Not the usual shape: the general parser decides.
         Timestamp::parse(s)
     }
 }

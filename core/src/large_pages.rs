@@ -9,6 +9,12 @@
 //! faults once per 2 MiB. This is what glibc's `glibc.malloc.hugetlb=1` tunable does, which can
 //! only be set from the environment before the program starts.
 //!
+//! What it does not change: the cost of memory no one has touched yet. In a VM whose host backs
+//! guest memory lazily (this project's benchmark machine), a process's first ingest pays for
+//! every fresh page either way, and a 2 MiB page is 512 of them at once: there, repeated
+//! ingests gain (system time 80–120 → 25–55 ms on the 500 MB `$logs` file) and a first one
+//! costs about the same CPU (more system time, less user time; `docs/PERFORMANCE.md`, item 15).
+//!
 //! The advice is a hint: where the kernel has transparent huge pages off, or no free 2 MiB page
 //! at hand, it keeps using small pages and nothing else changes. Only blocks of
 //! [`LARGE_BLOCK`] bytes or more are advised (the allocator serves those from their own
